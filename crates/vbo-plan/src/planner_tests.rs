@@ -70,30 +70,22 @@ fn observed(id: &str, name: &str, value: Value, edit: impl FnOnce(&mut Value)) -
 
 fn same(_: &mut Value) {}
 
+/// A field change as a row writes it: (path, before, after).
+type Field<'a> = (&'a str, Value, Value);
+/// A change as a row writes it: (name, action, changed fields).
+type Expected<'a> = (&'a str, Action, Vec<Field<'a>>);
+
+#[derive(Default)]
 struct Case {
     name: &'static str,
     desired: Vec<Desired>,
     observed: Vec<Organization>,
     prune: bool,
     /// (name, action, [(path, before, after)]) in plan order.
-    changes: Vec<(&'static str, Action, Vec<(&'static str, Value, Value)>)>,
+    changes: Vec<Expected<'static>>,
     unmanaged: Vec<&'static str>,
     /// (name, kind) of each error.
     errors: Vec<(&'static str, &'static str)>,
-}
-
-impl Default for Case {
-    fn default() -> Self {
-        Case {
-            name: "",
-            desired: Vec::new(),
-            observed: Vec::new(),
-            prune: false,
-            changes: Vec::new(),
-            unmanaged: Vec::new(),
-            errors: Vec::new(),
-        }
-    }
 }
 
 const C: &str = "contoso.onmicrosoft.com";
@@ -122,7 +114,11 @@ fn cases() -> Vec<Case> {
             changes: vec![(
                 C,
                 Action::Update,
-                vec![("exchangeOnlineSettings.grantAdminAccess", json!(false), json!(true))],
+                vec![(
+                    "exchangeOnlineSettings.grantAdminAccess",
+                    json!(false),
+                    json!(true),
+                )],
             )],
             ..Case::default()
         },
@@ -146,7 +142,9 @@ fn cases() -> Vec<Case> {
         Case {
             name: "enum region",
             desired: vec![desired(C, office365())],
-            observed: vec![observed("1", C, office365(), |s| s["region"] = json!("Germany"))],
+            observed: vec![observed("1", C, office365(), |s| {
+                s["region"] = json!("Germany")
+            })],
             changes: vec![(
                 C,
                 Action::Update,
@@ -328,7 +326,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "a name in two manifests is one error",
-            desired: vec![desired(C, office365()), desired("CONTOSO.onmicrosoft.com", office365())],
+            desired: vec![
+                desired(C, office365()),
+                desired("CONTOSO.onmicrosoft.com", office365()),
+            ],
             observed: vec![observed("1", C, office365(), same)],
             prune: true,
             errors: vec![("CONTOSO.onmicrosoft.com", "duplicate-name")],
@@ -377,7 +378,7 @@ fn planner_table() {
             server: "https://vbo.example.com:4443".into(),
         };
         let plan = plan(&case.desired, &case.observed, &options);
-        let got: Vec<(&str, Action, Vec<(&str, Value, Value)>)> = plan
+        let got: Vec<Expected<'_>> = plan
             .changes
             .iter()
             .map(|c| {
@@ -406,7 +407,12 @@ fn planner_table() {
             .map(|(name, kind)| (*name, (*kind).to_owned()))
             .collect();
         assert_eq!(errors, expected, "{}: errors", case.name);
-        assert_eq!(plan.summary, Summary::of(&plan.changes), "{}: summary", case.name);
+        assert_eq!(
+            plan.summary,
+            Summary::of(&plan.changes),
+            "{}: summary",
+            case.name
+        );
     }
 }
 
@@ -463,7 +469,11 @@ fn type_change_error_names_both_types_and_how_to_proceed() {
             desired: vbo_model::OrganizationType::Hybrid,
         }
     );
-    assert!(report.message.contains("Office365 on the server but Hybrid"));
+    assert!(
+        report
+            .message
+            .contains("Office365 on the server but Hybrid")
+    );
     assert!(report.hint.contains("delete organization"));
     assert!(report.hint.contains("metadata.name"));
 }
@@ -476,7 +486,11 @@ fn case_difference_is_mentioned_but_not_a_change() {
         &PlanOptions::default(),
     );
     assert_eq!(plan.changes[0].action, Action::NoOp);
-    assert!(plan.changes[0].reason.contains(r#"spells the name "contoso.onmicrosoft.com""#));
+    assert!(
+        plan.changes[0]
+            .reason
+            .contains(r#"spells the name "contoso.onmicrosoft.com""#)
+    );
 }
 
 #[test]

@@ -62,13 +62,22 @@ fn show_value(value: &Value) -> String {
     secret_description(value).unwrap_or_else(|| value.to_string())
 }
 
-/// Every leaf of `value` (a body or a state) with its dotted path, in key order; secret
-/// references count as leaves.
+/// Every leaf of `value` (a body or a state) with its dotted path: `type` and `name` first,
+/// then in key order; secret references count as leaves.
 fn leaves(value: &Value) -> Vec<(String, String)> {
     fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
         match value {
             Value::Object(map) if secret_description(value).is_none() && !map.is_empty() => {
-                for (key, child) in map {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by_key(|(key, _)| {
+                    let rank = match (prefix.is_empty(), key.as_str()) {
+                        (true, "type") => 0,
+                        (true, "name") => 1,
+                        _ => 2,
+                    };
+                    (rank, key.as_str())
+                });
+                for (key, child) in entries {
                     let path = if prefix.is_empty() {
                         key.clone()
                     } else {
