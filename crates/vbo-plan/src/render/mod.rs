@@ -64,8 +64,8 @@ fn show_value(value: &Value) -> String {
 
 /// Every leaf of `value` (a body or a state) with its dotted path: `type` and `name` first,
 /// then in key order; secret references count as leaves.
-fn leaves(value: &Value) -> Vec<(String, String)> {
-    fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+fn leaf_values(value: &Value) -> Vec<(String, &Value)> {
+    fn walk<'v>(prefix: &str, value: &'v Value, out: &mut Vec<(String, &'v Value)>) {
         match value {
             Value::Object(map) if secret_description(value).is_none() && !map.is_empty() => {
                 let mut entries: Vec<(&String, &Value)> = map.iter().collect();
@@ -86,7 +86,7 @@ fn leaves(value: &Value) -> Vec<(String, String)> {
                     walk(&path, child, out);
                 }
             }
-            _ => out.push((prefix.to_owned(), show_value(value))),
+            _ => out.push((prefix.to_owned(), value)),
         }
     }
     let mut out = Vec::new();
@@ -94,25 +94,20 @@ fn leaves(value: &Value) -> Vec<(String, String)> {
     out
 }
 
-/// The secret references in a body, with their paths.
+/// Every leaf of `value` with its dotted path, shown on one line.
+fn leaves(value: &Value) -> Vec<(String, String)> {
+    leaf_values(value)
+        .into_iter()
+        .map(|(path, leaf)| (path, show_value(leaf)))
+        .collect()
+}
+
+/// The secret references in a body, with their paths and descriptions.
 fn secrets(value: &Value) -> Vec<(String, String)> {
-    fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
-        if let Some(description) = secret_description(value) {
-            out.push((prefix.to_owned(), description));
-        } else if let Value::Object(map) = value {
-            for (key, child) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                walk(&path, child, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk("", value, &mut out);
-    out
+    leaf_values(value)
+        .into_iter()
+        .filter_map(|(path, leaf)| secret_description(leaf).map(|shown| (path, shown)))
+        .collect()
 }
 
 /// `Plan: 2 to create, 1 to update, 0 to delete. 7 unchanged, 3 unmanaged (...).` or the
