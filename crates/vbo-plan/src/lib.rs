@@ -1,0 +1,28 @@
+//! The planner of vboctl: compares the organizations the manifests describe with those the
+//! server reports and says what apply would do, without talking to anything.
+//!
+//! - [`plan`] turns [`Desired`] organizations and the server's
+//!   [`Organization`](vbo_model::Organization)s into a [`Plan`]: one [`Change`] per
+//!   organization (create `+`, update `~`, delete `-` or no-op), unmanaged organizations, and
+//!   errors for what cannot be planned.
+//! - [`render`] shows a plan as text, Markdown or JSON.
+//! - [`PlanFile`] is a saved plan, with the fingerprints that let apply refuse a stale one.
+//!
+//! Everything here is pure: no I/O, no clock, no async. Secrets appear only as references
+//! (`{"fromEnv": ..}`, `{"fromFile": ..}`) or as the `{"sensitive": ..}` marker of a literal,
+//! never as values.
+
+mod model;
+mod planner;
+pub mod render;
+mod saved;
+
+pub use model::{
+    Action, Change, Desired, ErrorReport, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError,
+    PlanOptions, Summary, Unmanaged, address,
+};
+pub use planner::{diff_state, plan};
+pub use saved::{
+    Fingerprints, LiteralSecret, OrganizationFingerprint, PlanFile, PlanFileError,
+    SAVED_PLAN_FORMAT_VERSION, Staleness, fingerprint, list_fingerprint,
+};

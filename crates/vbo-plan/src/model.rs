@@ -1,0 +1,306 @@
+//! The plan as data: what goes in ([`Desired`], [`PlanOptions`]) and what comes out ([`Plan`]).
+//!
+//! [`Plan`] is also the versioned JSON document of `vboctl plan --format json`, described in
+//! `docs/plan-format.md`: serializing it gives that document and deserializing the document
+//! gives it back.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use vbo_model::{OrganizationType, Spec};
+
+/// Version of the plan JSON document. Minor versions only add fields; anything else bumps the
+/// major version.
+pub const PLAN_FORMAT_VERSION: &str = "1.0";
+
+/// One organization as the manifests describe it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Desired {
+    /// `metadata.name`: the organization's name on the server, matched ignoring case.
+    pub name: String,
+    /// Where the manifest is, for messages, for example `examples/msp/tenants.yaml:12:1`.
+    pub origin: String,
+    /// `spec`: the configuration, with secret references (never values).
+    pub spec: Spec,
+}
+
+/// How to plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Plan to delete organizations that are on the server but in no manifest. Without it they
+    /// are reported as unmanaged and left alone.
+    pub prune: bool,
+    /// The server's URL, recorded in the plan so that a saved plan names where it applies.
+    pub server: String,
+}
+
+/// What apply would do to one organization. The values double as the glyphs the text plan
+/// shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Action {
+    /// Nothing: the server already matches the manifest.
+    #[serde(rename = "no-op")]
+    NoOp,
+    /// `+`: `POST` a new organization.
+    #[serde(rename = "create")]
+    Create,
+    /// `~`: `PUT` the whole body over the existing organization.
+    #[serde(rename = "update")]
+    Update,
+    /// `-`: `DELETE` the organization (only when planning with prune).
+    #[serde(rename = "delete")]
+    Delete,
+}
+
+impl Action {
+    /// The glyph shown in front of a change: `+`, `~`, `-`, or a space for no-op.
+    pub fn glyph(self) -> char {
+        match self {
+            Action::NoOp => ' ',
+            Action::Create => '+',
+            Action::Update => '~',
+            Action::Delete => '-',
+        }
+    }
+
+    /// The name used in the JSON document: `create`, `update`, `delete` or `no-op`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One observable field that differs between the server and the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Dotted JSON path of the field in the API's spelling, for example
+    /// `exchangeOnlineSettings.grantAdminAccess`.
+    pub path: String,
+    /// What the server reports; `null` when it does not have the field (or settings block).
+    pub before: Value,
+    /// What the manifest wants; `null` when the manifest does not set a field the server has.
+    pub after: Value,
+}
+
+/// What apply would do to one organization, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Stable address, for example `organization["contoso.onmicrosoft.com"]`.
+    pub address: String,
+    /// The manifest's name for creates, updates and no-ops; the server's name for deletes.
+    pub name: String,
+    /// What apply does.
+    pub action: Action,
+    /// The server's id of the organization (updates, deletes and no-ops).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Where the manifest is (creates, updates and no-ops).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// What the server reports (its name and observable state), or `null` for a create.
+    pub before: Option<Value>,
+    /// The body apply sends, with secret references in place of values (`{"fromEnv": ..}`,
+    /// `{"fromFile": ..}`, `{"sensitive": ..}`), or `null` for a delete.
+    pub after: Option<Value>,
+    /// The observable fields that differ (updates only), ordered by path.
+    pub changed_fields: Vec<FieldChange>,
+    /// Why, in words, for people. Apply never reads it.
+    pub reason: String,
+}
+
+/// An organization on the server that no manifest describes, left alone without prune.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unmanaged {
+    /// The server's id.
+    pub id: String,
+    /// Its name on the server.
+    pub name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: OrganizationType,
+}
+
+/// How many changes of each action the plan has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Organizations to create.
+    pub create: usize,
+    /// Organizations to update in place.
+    pub update: usize,
+    /// Organizations to delete.
+    pub delete: usize,
+    /// Organizations that already match their manifest.
+    pub no_op: usize,
+}
+
+impl Summary {
+    /// Counts the actions of `changes`.
+    pub fn of(changes: &[Change]) -> Self {
+        let mut summary = Summary::default();
+        for change in changes {
+            match change.action {
+                Action::NoOp => summary.no_op += 1,
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Delete => summary.delete += 1,
+            }
+        }
+        summary
+    }
+
+    /// Whether apply would change anything on the server.
+    pub fn has_changes(&self) -> bool {
+        self.create + self.update + self.delete > 0
+    }
+}
+
+/// Why an organization could not be planned. Each names the organization; none is an update.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum PlanError {
+    /// The manifest asks for another type than the organization has on the server.
+    #[error(
+        "organization {name:?} is {observed} on the server but {desired} in the manifest at {origin}: the type of an organization cannot be changed in place"
+    )]
+    TypeChange {
+        /// The manifest's name.
+        name: String,
+        /// Where the manifest is.
+        origin: String,
+        /// The server's id of the organization.
+        id: String,
+        /// Its type on the server.
+        observed: OrganizationType,
+        /// The type the manifest asks for.
+        desired: OrganizationType,
+    },
+    /// Several manifests name the same organization (ignoring case).
+    #[error("organization {name:?} is described by more than one manifest: {}", origins.join(", "))]
+    DuplicateName {
+        /// The name, as the first manifest writes it.
+        name: String,
+        /// Where each of those manifests is.
+        origins: Vec<String>,
+    },
+    /// Several organizations on the server have the manifest's name (ignoring case).
+    #[error(
+        "the server has {} organizations named {name:?} (ignoring case), ids {}: the manifest at {origin} cannot tell which one it describes",
+        ids.len(),
+        ids.join(", ")
+    )]
+    AmbiguousMatch {
+        /// The manifest's name.
+        name: String,
+        /// Where the manifest is.
+        origin: String,
+        /// The ids of the organizations with that name.
+        ids: Vec<String>,
+    },
+}
+
+impl PlanError {
+    /// The organization's name as the (first) manifest writes it.
+    pub fn name(&self) -> &str {
+        match self {
+            PlanError::TypeChange { name, .. }
+            | PlanError::DuplicateName { name, .. }
+            | PlanError::AmbiguousMatch { name, .. } => name,
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            PlanError::TypeChange { name, .. } => format!(
+                "to replace it, delete organization {name:?} on the server by hand (its backups stay in the repository) and plan again to create it; to keep it, set the manifest's type back, or give the manifest another metadata.name to create a separate organization"
+            ),
+            PlanError::DuplicateName { .. } => {
+                "keep one manifest per organization: names are compared ignoring case".to_owned()
+            }
+            PlanError::AmbiguousMatch { .. } => {
+                "rename or remove the extra organizations on the server, then plan again".to_owned()
+            }
+        }
+    }
+}
+
+/// A [`PlanError`] as the JSON document carries it: its fields, plus its message and hint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    /// The error, with a `kind` (`type-change`, `duplicate-name`, `ambiguous-match`) and its
+    /// fields.
+    #[serde(flatten)]
+    pub error: PlanError,
+    /// What went wrong, for people.
+    pub message: String,
+    /// What to do about it, for people.
+    pub hint: String,
+}
+
+impl From<PlanError> for ErrorReport {
+    fn from(error: PlanError) -> Self {
+        ErrorReport {
+            message: error.to_string(),
+            hint: error.hint(),
+            error,
+        }
+    }
+}
+
+/// What apply would do: the result of [`plan`](crate::plan), and the JSON document of
+/// `vboctl plan --format json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`PLAN_FORMAT_VERSION`] when the plan was made.
+    pub format_version: String,
+    /// The server the plan was made against.
+    pub server: String,
+    /// One entry per organization that is in a manifest (and planned without error) and per
+    /// organization to delete, ordered by lowercase name, then name, then id.
+    pub changes: Vec<Change>,
+    /// Organizations on the server in no manifest, left alone (always empty with prune), in the
+    /// same order.
+    pub unmanaged: Vec<Unmanaged>,
+    /// How many changes of each action.
+    pub summary: Summary,
+    /// Organizations that could not be planned. A plan with errors must not be applied.
+    pub errors: Vec<ErrorReport>,
+}
+
+impl Plan {
+    /// Whether apply would change anything on the server. Unmanaged organizations are not
+    /// changes.
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes()
+    }
+
+    /// Whether some organization could not be planned.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// The changes apply acts on: every change but the no-ops.
+    pub fn actionable(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+}
+
+/// `organization["<name>"]`, with the name quoted as a JSON string so that any character is
+/// shown safely.
+pub fn address(name: &str) -> String {
+    format!("organization[{}]", quote(name))
+}
+
+/// A string as a JSON string literal: quotes added, control characters escaped.
+pub(crate) fn quote(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}

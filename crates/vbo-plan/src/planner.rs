@@ -1,0 +1,275 @@
+//! The decision: manifests and the server's organizations in, a [`Plan`] out.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use vbo_model::{Organization, SecretRef, Spec};
+
+use crate::model::{
+    Action, Change, Desired, ErrorReport, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError,
+    PlanOptions, Summary, Unmanaged, address,
+};
+
+/// Compares the manifests with the organizations the server returned and says what apply would
+/// do.
+///
+/// Organizations match by name, ignoring case. A manifest with no match is a create; a match
+/// whose observable fields differ is an update (see [`diff_state`] for what is compared); an
+/// organization in no manifest is a delete with `options.prune` and unmanaged without. A
+/// manifest that cannot be planned (another type than on the server, a name used twice, a name
+/// the server has twice) becomes an error instead of a change, and the organizations it names
+/// are neither deleted nor listed as unmanaged.
+///
+/// Pure: the same inputs, in any order, give the same plan.
+///
+/// ```
+/// use vbo_model::{Spec, manifest::OnPremisesSpec};
+/// use vbo_plan::{Action, Desired, PlanOptions, plan};
+///
+/// let desired = Desired {
+///     name: "contoso.local".into(),
+///     origin: "tenants.yaml:1:1".into(),
+///     spec: Spec::OnPremises(OnPremisesSpec {
+///         is_exchange: false,
+///         exchange_settings: None,
+///         is_share_point: false,
+///         share_point_settings: None,
+///     }),
+/// };
+/// let options = PlanOptions { prune: false, server: "https://vbo:4443".into() };
+/// let plan = plan(&[desired], &[], &options);
+/// assert_eq!(plan.changes[0].action, Action::Create);
+/// assert_eq!(plan.summary.create, 1);
+/// ```
+pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOptions) -> Plan {
+    let mut wanted: BTreeMap<String, Vec<&Desired>> = BTreeMap::new();
+    for d in desired {
+        wanted.entry(d.name.to_lowercase()).or_default().push(d);
+    }
+    let mut present: BTreeMap<String, Vec<&Organization>> = BTreeMap::new();
+    for org in observed {
+        present
+            .entry(org.name.to_lowercase())
+            .or_default()
+            .push(org);
+    }
+
+    let mut changes = Vec::new();
+    let mut errors = Vec::new();
+    for (key, mut group) in wanted {
+        group.sort_by(|a, b| (&a.origin, &a.name).cmp(&(&b.origin, &b.name)));
+        let matches = present.remove(&key).unwrap_or_default();
+        let outcome = match (group.as_slice(), matches.as_slice()) {
+            ([d], []) => Ok(create(d)),
+            ([d], [org]) => existing(d, org),
+            ([d], many) => Err(PlanError::AmbiguousMatch {
+                name: d.name.clone(),
+                origin: d.origin.clone(),
+                ids: sorted(many.iter().map(|o| o.id.clone())),
+            }),
+            (all, _) => Err(PlanError::DuplicateName {
+                name: all[0].name.clone(),
+                origins: all.iter().map(|d| d.origin.clone()).collect(),
+            }),
+        };
+        match outcome {
+            Ok(change) => changes.push(change),
+            Err(error) => errors.push(ErrorReport::from(error)),
+        }
+    }
+
+    let mut unmanaged = Vec::new();
+    for org in present.into_values().flatten() {
+        if options.prune {
+            changes.push(delete(org));
+        } else {
+            unmanaged.push(Unmanaged {
+                id: org.id.clone(),
+                name: org.name.clone(),
+                kind: org.state.kind,
+            });
+        }
+    }
+
+    changes.sort_by(|a, b| order(&a.name, a.id.as_deref()).cmp(&order(&b.name, b.id.as_deref())));
+    unmanaged.sort_by(|a, b| order(&a.name, Some(&a.id)).cmp(&order(&b.name, Some(&b.id))));
+    errors.sort_by(|a, b| {
+        (a.error.name().to_lowercase(), &a.message)
+            .cmp(&(b.error.name().to_lowercase(), &b.message))
+    });
+
+    Plan {
+        format_version: PLAN_FORMAT_VERSION.to_owned(),
+        server: options.server.clone(),
+        summary: Summary::of(&changes),
+        changes,
+        unmanaged,
+        errors,
+    }
+}
+
+/// The sort key of changes and unmanaged organizations.
+fn order<'a>(name: &'a str, id: Option<&'a str>) -> (String, &'a str, Option<&'a str>) {
+    (name.to_lowercase(), name, id)
+}
+
+fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut items: Vec<String> = items.collect();
+    items.sort();
+    items
+}
+
+fn create(d: &Desired) -> Change {
+    Change {
+        address: address(&d.name),
+        name: d.name.clone(),
+        action: Action::Create,
+        id: None,
+        origin: Some(d.origin.clone()),
+        before: None,
+        after: Some(reference_body(&d.spec, &d.name)),
+        changed_fields: Vec::new(),
+        reason: "not on the server".to_owned(),
+    }
+}
+
+fn existing(d: &Desired, org: &Organization) -> Result<Change, PlanError> {
+    let desired_kind = d.spec.kind();
+    if desired_kind != org.state.kind {
+        return Err(PlanError::TypeChange {
+            name: d.name.clone(),
+            origin: d.origin.clone(),
+            id: org.id.clone(),
+            observed: org.state.kind,
+            desired: desired_kind,
+        });
+    }
+    let changed_fields = diff_state(&to_json(&org.state), &to_json(&d.spec.state()));
+    let (action, mut reason) = match changed_fields.len() {
+        0 => (Action::NoOp, "matches the server".to_owned()),
+        1 => (Action::Update, "1 field differs from the server".to_owned()),
+        n => (Action::Update, format!("{n} fields differ from the server")),
+    };
+    if org.name != d.name {
+        reason.push_str(&format!("; the server spells the name {:?}", org.name));
+    }
+    Ok(Change {
+        address: address(&d.name),
+        name: d.name.clone(),
+        action,
+        id: Some(org.id.clone()),
+        origin: Some(d.origin.clone()),
+        before: Some(observed_json(org)),
+        after: Some(reference_body(&d.spec, &d.name)),
+        changed_fields,
+        reason,
+    })
+}
+
+fn delete(org: &Organization) -> Change {
+    Change {
+        address: address(&org.name),
+        name: org.name.clone(),
+        action: Action::Delete,
+        id: Some(org.id.clone()),
+        origin: None,
+        before: Some(observed_json(org)),
+        after: None,
+        changed_fields: Vec::new(),
+        reason: "on the server but in no manifest, and planning with prune".to_owned(),
+    }
+}
+
+/// The observed organization as a change's `before`: its name and observable state.
+fn observed_json(org: &Organization) -> Value {
+    let mut value = to_json(&org.state);
+    if let Value::Object(map) = &mut value {
+        map.insert("name".to_owned(), Value::String(org.name.clone()));
+    }
+    value
+}
+
+/// The body apply sends, with references in place of secrets.
+///
+/// A `fromFile` path that is not UTF-8 is shown lossily, so that the body always serializes;
+/// the reference itself is untouched for apply.
+fn reference_body(spec: &Spec, name: &str) -> Value {
+    let Ok(body) = spec.to_body(name, |_, reference| {
+        Ok::<_, std::convert::Infallible>(match reference {
+            SecretRef::FromFile(path) => {
+                SecretRef::FromFile(path.to_string_lossy().into_owned().into())
+            }
+            other => other.clone(),
+        })
+    });
+    to_json(&body)
+}
+
+/// Serializes a value made of strings, numbers, booleans, maps with string keys and
+/// secret references with UTF-8 paths, which cannot fail.
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Value {
+    // Every caller passes a model type whose serialization is infallible (see above).
+    serde_json::to_value(value).expect("model types always serialize to JSON")
+}
+
+/// The observable fields that differ between what the server reports (`observed`) and what
+/// the manifest asks for (`desired`), both the JSON of an
+/// [`OrganizationState`](vbo_model::OrganizationState), ordered by path.
+///
+/// Only what the server returned is compared:
+/// - a scalar the server omitted is not compared (the server may simply not report it);
+/// - a settings object the manifest sets but the server lacks is a change from `null`;
+/// - a field or object the server has and the manifest does not set is a change to `null`,
+///   except `false`, which every flag defaults to;
+/// - objects on both sides are compared field by field.
+///
+/// Write-only secrets are never part of a state, so they never cause a change.
+pub fn diff_state(observed: &Value, desired: &Value) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    match (observed, desired) {
+        (Value::Object(o), Value::Object(d)) => diff_objects("", o, d, &mut changes),
+        (o, d) if o != d => changes.push(FieldChange {
+            path: String::new(),
+            before: o.clone(),
+            after: d.clone(),
+        }),
+        _ => {}
+    }
+    changes
+}
+
+fn diff_objects(
+    prefix: &str,
+    observed: &Map<String, Value>,
+    desired: &Map<String, Value>,
+    changes: &mut Vec<FieldChange>,
+) {
+    let mut keys: Vec<&String> = observed.keys().chain(desired.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let change = |before: &Value, after: &Value| FieldChange {
+            path: path.clone(),
+            before: before.clone(),
+            after: after.clone(),
+        };
+        match (observed.get(key), desired.get(key)) {
+            (Some(Value::Object(o)), Some(Value::Object(d))) => diff_objects(&path, o, d, changes),
+            (Some(o), Some(d)) if o != d => changes.push(change(o, d)),
+            (Some(o), None) if !matches!(o, Value::Null | Value::Bool(false)) => {
+                changes.push(change(o, &Value::Null));
+            }
+            (None, Some(d @ Value::Object(_))) => changes.push(change(&Value::Null, d)),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;

@@ -1,0 +1,171 @@
+//! Plans for people and programs: [`text`] for a terminal, [`markdown`] for a pull-request
+//! comment, [`json`] for tools.
+//!
+//! Each renderer is a pure function of the [`Plan`] (which may come from a saved plan file) and
+//! returns the whole output, ending with a newline. None of them can show a secret value: a
+//! plan only holds references, shown as `(sensitive: env VAR)`.
+
+mod markdown;
+mod text;
+
+pub use markdown::{MARKDOWN_LIMIT, markdown};
+pub use text::text;
+
+use serde_json::Value;
+use vbo_model::{Secret, SecretRef};
+
+use crate::model::{Plan, Summary};
+
+/// The plan's JSON document (see `docs/plan-format.md`), pretty-printed.
+pub fn json(plan: &Plan) -> String {
+    // A plan holds strings, numbers, booleans and JSON values only: serializing cannot fail.
+    let mut out = serde_json::to_string_pretty(plan).expect("a plan always serializes to JSON");
+    out.push('\n');
+    out
+}
+
+/// `(sensitive: env VAR)` when `value` is a secret reference as a plan's body holds it
+/// (`{"fromEnv": ..}`, `{"fromFile": ..}` or the literal marker `{"sensitive": ..}`).
+fn secret_description(value: &Value) -> Option<String> {
+    let Value::Object(map) = value else {
+        return None;
+    };
+    let (key, Value::String(text)) = map.iter().next().filter(|_| map.len() == 1)? else {
+        return None;
+    };
+    let reference = match key.as_str() {
+        "fromEnv" => SecretRef::FromEnv(text.clone()),
+        "fromFile" => SecretRef::FromFile(text.into()),
+        // The marker carries no value: describe it as the literal it stands for.
+        "sensitive" => SecretRef::Literal(Secret::new(String::new())),
+        _ => return None,
+    };
+    Some(format!("(sensitive: {})", clean(&reference.describe())))
+}
+
+/// `text` with control characters escaped, so that nothing read from the server or a file can
+/// move the cursor or recolour a terminal.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A value on one line: JSON for scalars and objects, the description for a secret reference.
+fn show_value(value: &Value) -> String {
+    secret_description(value).unwrap_or_else(|| value.to_string())
+}
+
+/// Every leaf of `value` (a body or a state) with its dotted path: `type` and `name` first,
+/// then in key order; secret references count as leaves.
+fn leaf_values(value: &Value) -> Vec<(String, &Value)> {
+    fn walk<'v>(prefix: &str, value: &'v Value, out: &mut Vec<(String, &'v Value)>) {
+        match value {
+            Value::Object(map) if secret_description(value).is_none() && !map.is_empty() => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by_key(|(key, _)| {
+                    let rank = match (prefix.is_empty(), key.as_str()) {
+                        (true, "type") => 0,
+                        (true, "name") => 1,
+                        _ => 2,
+                    };
+                    (rank, key.as_str())
+                });
+                for (key, child) in entries {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&path, child, out);
+                }
+            }
+            _ => out.push((prefix.to_owned(), value)),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", value, &mut out);
+    out
+}
+
+/// Every leaf of `value` with its dotted path, shown on one line.
+fn leaves(value: &Value) -> Vec<(String, String)> {
+    leaf_values(value)
+        .into_iter()
+        .map(|(path, leaf)| (path, show_value(leaf)))
+        .collect()
+}
+
+/// The secret references in a body, with their paths and descriptions.
+fn secrets(value: &Value) -> Vec<(String, String)> {
+    leaf_values(value)
+        .into_iter()
+        .filter_map(|(path, leaf)| secret_description(leaf).map(|shown| (path, shown)))
+        .collect()
+}
+
+/// `Plan: 2 to create, 1 to update, 0 to delete. 7 unchanged, 3 unmanaged (...).` or the
+/// `No changes.` sentence, and a sentence about errors when there are some.
+fn closing(plan: &Plan) -> Vec<String> {
+    let Summary {
+        create,
+        update,
+        delete,
+        no_op,
+    } = plan.summary;
+    let mut rest = format!("{no_op} unchanged");
+    let unmanaged = plan.unmanaged.len();
+    if unmanaged > 0 {
+        rest.push_str(&format!(
+            ", {unmanaged} unmanaged (not in manifests; --prune would delete them)"
+        ));
+    }
+    let mut lines = Vec::new();
+    if plan.has_changes() || plan.has_errors() {
+        lines.push(format!(
+            "Plan: {create} to create, {update} to update, {delete} to delete. {rest}."
+        ));
+    } else if no_op == 0 && unmanaged == 0 {
+        lines.push(
+            "No changes. Neither the manifests nor the server have any organization.".to_owned(),
+        );
+    } else {
+        lines.push(format!(
+            "No changes. The server matches the manifests: {rest}."
+        ));
+    }
+    match plan.errors.len() {
+        0 => {}
+        1 => lines.push(
+            "1 organization could not be planned: fix the error above before applying.".to_owned(),
+        ),
+        n => lines.push(format!(
+            "{n} organizations could not be planned: fix the errors above before applying."
+        )),
+    }
+    lines
+}
+
+/// What a change's heading says after the address.
+fn verb(action: crate::Action) -> &'static str {
+    match action {
+        crate::Action::NoOp => "is unchanged",
+        crate::Action::Create => "will be created",
+        crate::Action::Update => "will be updated in place",
+        crate::Action::Delete => "will be deleted",
+    }
+}
+
+/// The reason, the manifest's location and the id, joined for a comment line.
+fn context(change: &crate::Change) -> String {
+    let mut parts = vec![change.reason.clone()];
+    parts.extend(change.origin.clone());
+    parts.extend(change.id.as_ref().map(|id| format!("id {id}")));
+    clean(&parts.join("; "))
+}

@@ -1,0 +1,188 @@
+//! The plan for a terminal.
+
+use owo_colors::{OwoColorize, Style};
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+
+use super::{clean, closing, context, leaves, secrets, show_value, verb};
+use crate::model::{Action, Change, FieldChange, Plan, quote};
+
+/// The plan for a terminal: each change with its glyph (`+` create, `~` update, `-` delete), a
+/// create's body and a delete's last state field by field, an update's changed fields as
+/// `before -> after` (a line diff for settings blocks), then unmanaged organizations, errors
+/// and the closing `Plan: ...` or `No changes. ...` line.
+///
+/// `colored` adds ANSI colours; the caller decides (terminal, `--no-color`, `NO_COLOR`).
+pub fn text(plan: &Plan, colored: bool) -> String {
+    let paint = Paint { colored };
+    let mut out = String::new();
+    out.push_str(&format!("Server: {}\n\n", clean(&plan.server)));
+
+    for change in plan.actionable() {
+        change_block(&mut out, change, &paint);
+        out.push('\n');
+    }
+
+    if !plan.unmanaged.is_empty() {
+        out.push_str(&paint.bold("Unmanaged: on the server but in no manifest, left alone:"));
+        out.push('\n');
+        for org in &plan.unmanaged {
+            out.push_str(&format!(
+                "    {} ({}; id {})\n",
+                quote(&org.name),
+                org.kind,
+                clean(&org.id)
+            ));
+        }
+        out.push('\n');
+    }
+
+    for report in &plan.errors {
+        out.push_str(&format!(
+            "{} {}\n  {} {}\n\n",
+            paint.apply(Style::new().red().bold(), "error:"),
+            clean(&report.message),
+            paint.apply(Style::new().cyan().bold(), "hint:"),
+            clean(&report.hint),
+        ));
+    }
+
+    for (i, line) in closing(plan).into_iter().enumerate() {
+        let style = match (i, plan.has_changes() || plan.has_errors()) {
+            (0, false) => Style::new().green().bold(),
+            (0, true) => Style::new().bold(),
+            _ => Style::new().red().bold(),
+        };
+        out.push_str(&paint.apply(style, &line));
+        out.push('\n');
+    }
+    out
+}
+
+fn change_block(out: &mut String, change: &Change, paint: &Paint) {
+    let style = action_style(change.action);
+    out.push_str(&paint.apply(
+        style,
+        &format!(
+            "  {} {} {}",
+            change.action.glyph(),
+            change.address,
+            verb(change.action)
+        ),
+    ));
+    out.push('\n');
+    out.push_str(&format!(
+        "      {}\n",
+        paint.dim(&format!("# {}", context(change)))
+    ));
+    match change.action {
+        Action::Create => fields(out, change.after.as_ref()),
+        Action::Delete => fields(out, change.before.as_ref()),
+        Action::Update => {
+            for field in &change.changed_fields {
+                field_change(out, field, paint);
+            }
+            let secrets = change.after.as_ref().map(secrets).unwrap_or_default();
+            if !secrets.is_empty() {
+                out.push_str(&format!(
+                    "      {}\n",
+                    paint.dim("write-only secrets, sent again and never compared:")
+                ));
+                for (path, description) in secrets {
+                    out.push_str(&format!("        {path} = {description}\n"));
+                }
+            }
+        }
+        Action::NoOp => {}
+    }
+}
+
+/// Every leaf of a body or state, `path = value`, aligned.
+fn fields(out: &mut String, value: Option<&Value>) {
+    let leaves = value.map(leaves).unwrap_or_default();
+    let width = leaves
+        .iter()
+        .map(|(path, _)| path.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (path, value) in leaves {
+        out.push_str(&format!("      {path:width$} = {value}\n"));
+    }
+}
+
+fn field_change(out: &mut String, field: &FieldChange, paint: &Paint) {
+    if is_block(&field.before) || is_block(&field.after) {
+        out.push_str(&format!("      {}:\n", field.path));
+        let old = block_text(&field.before);
+        let new = block_text(&field.after);
+        for line in TextDiff::from_lines(&old, &new).iter_all_changes() {
+            let text = line.value().trim_end_matches('\n');
+            let styled = match line.tag() {
+                ChangeTag::Delete => paint.apply(Style::new().red(), &format!("- {text}")),
+                ChangeTag::Insert => paint.apply(Style::new().green(), &format!("+ {text}")),
+                ChangeTag::Equal => format!("  {text}"),
+            };
+            out.push_str(&format!("        {styled}\n"));
+        }
+    } else {
+        out.push_str(&format!(
+            "      {}: {} -> {}\n",
+            field.path,
+            paint.apply(Style::new().red(), &scalar(&field.before)),
+            paint.apply(Style::new().green(), &scalar(&field.after)),
+        ));
+    }
+}
+
+fn is_block(value: &Value) -> bool {
+    matches!(value, Value::Object(map) if !map.is_empty())
+        || matches!(value, Value::Array(items) if !items.is_empty())
+}
+
+/// Pretty JSON of a settings block, or nothing for `null`.
+fn block_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        // Values of a plan serialize infallibly; fall back to the one-line form regardless.
+        other => serde_json::to_string_pretty(other).unwrap_or_else(|_| other.to_string()) + "\n",
+    }
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::Null => "(not set)".to_owned(),
+        other => show_value(other),
+    }
+}
+
+fn action_style(action: Action) -> Style {
+    match action {
+        Action::Create => Style::new().green().bold(),
+        Action::Update => Style::new().yellow().bold(),
+        Action::Delete => Style::new().red().bold(),
+        Action::NoOp => Style::new().bold(),
+    }
+}
+
+/// ANSI styling, or none.
+struct Paint {
+    colored: bool,
+}
+
+impl Paint {
+    fn apply(&self, style: Style, text: &str) -> String {
+        if self.colored {
+            text.style(style).to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.apply(Style::new().bold(), text)
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.apply(Style::new().dimmed(), text)
+    }
+}

@@ -1,0 +1,7 @@
+//! Tests of the planner's public API: renderings, saved plans, properties and secrecy.
+
+mod fixtures;
+mod leak;
+mod properties;
+mod render;
+mod saved;
