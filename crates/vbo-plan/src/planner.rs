@@ -212,12 +212,20 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).expect("model types always serialize to JSON")
 }
 
+/// Optional text properties that the v3 representation includes whenever they are set, so
+/// that their absence from an answer means "not set" rather than "not reported". Properties a
+/// v3 server does not report at all (`applicationCertificate`,
+/// `applicationCertificateThumbprint`) are not listed: they cannot be compared.
+pub const REPORTED_WHEN_SET: &[&str] = &["account", "applicationId", "username", "serverName"];
+
 /// The observable fields that differ between what the server reports (`observed`) and what
 /// the manifest asks for (`desired`), both the JSON of an
 /// [`OrganizationState`](vbo_model::OrganizationState), ordered by path.
 ///
 /// Only what the server returned is compared:
-/// - a scalar the server omitted is not compared (the server may simply not report it);
+/// - a scalar the server omitted is not compared (the server may simply not report it),
+///   except the names and accounts a v3 server always reports when they are set
+///   ([`REPORTED_WHEN_SET`]): their absence means they are unset there;
 /// - a settings object the manifest sets but the server lacks is a change from `null`;
 /// - a field or object the server has and the manifest does not set is a change to `null`,
 ///   except `false`, which every flag defaults to;
@@ -265,6 +273,9 @@ fn diff_objects(
                 changes.push(change(o, &Value::Null));
             }
             (None, Some(d @ Value::Object(_))) => changes.push(change(&Value::Null, d)),
+            (None, Some(d @ Value::String(_))) if REPORTED_WHEN_SET.contains(&key.as_str()) => {
+                changes.push(change(&Value::Null, d));
+            }
             _ => {}
         }
     }

@@ -70,6 +70,17 @@ fn observed(id: &str, name: &str, value: Value, edit: impl FnOnce(&mut Value)) -
 
 fn same(_: &mut Value) {}
 
+fn with_application_id(mut value: Value) -> Value {
+    value["exchangeOnlineSettings"]["applicationId"] = json!("63baecf0");
+    value
+}
+
+fn with_certificate(mut value: Value) -> Value {
+    value["exchangeOnlineSettings"]["applicationCertificate"] = json!("C:\\certs\\contoso.pfx");
+    value["exchangeOnlineSettings"]["applicationCertificateThumbprint"] = json!("56B0DF39");
+    value
+}
+
 /// A field change as a row writes it: (path, before, after).
 type Field<'a> = (&'a str, Value, Value);
 /// A change as a row writes it: (name, action, changed fields).
@@ -255,11 +266,48 @@ fn cases() -> Vec<Case> {
             desired: vec![desired(C, office365())],
             observed: vec![observed("1", C, office365(), |s| {
                 let settings = s["exchangeOnlineSettings"].as_object_mut().unwrap();
-                settings.remove("account");
                 settings.remove("useMfa");
                 s.as_object_mut().unwrap().remove("region");
             })],
             changes: vec![(C, Action::NoOp, vec![])],
+            ..Case::default()
+        },
+        Case {
+            name: "a certificate path v3 servers do not report is not compared",
+            desired: vec![desired(C, with_certificate(office365()))],
+            observed: vec![observed("1", C, with_certificate(office365()), |s| {
+                let settings = s["exchangeOnlineSettings"].as_object_mut().unwrap();
+                settings.remove("applicationCertificate");
+                settings.remove("applicationCertificateThumbprint");
+            })],
+            changes: vec![(C, Action::NoOp, vec![])],
+            ..Case::default()
+        },
+        Case {
+            name: "an account or application id the server omits is unset there",
+            desired: vec![desired(C, with_application_id(office365()))],
+            observed: vec![observed("1", C, office365(), |s| {
+                s["exchangeOnlineSettings"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("account");
+            })],
+            changes: vec![(
+                C,
+                Action::Update,
+                vec![
+                    (
+                        "exchangeOnlineSettings.account",
+                        Value::Null,
+                        json!("admin@contoso.onmicrosoft.com"),
+                    ),
+                    (
+                        "exchangeOnlineSettings.applicationId",
+                        Value::Null,
+                        json!("63baecf0"),
+                    ),
+                ],
+            )],
             ..Case::default()
         },
         Case {
