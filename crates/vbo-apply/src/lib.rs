@@ -8,11 +8,15 @@
 //!   backoff. So no fault can make a duplicate, and re-running after any failure converges.
 //! - A refusal (400) fails that change with the server's message; the others go on.
 
+mod from_plan;
+
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use vbo_client::{Client, ClientError, Outcome, RetryPolicy};
 use vbo_model::{Organization, OrganizationBody, Secret, Spec};
+
+pub use from_plan::{Scope, StepError, Unconverged, steps, verify};
 
 /// What to do to one organization.
 #[derive(Clone, Debug)]
