@@ -217,7 +217,9 @@ impl Serialize for SecretRef {
         match self {
             SecretRef::FromEnv(var) => map.serialize_entry("fromEnv", var)?,
             SecretRef::FromFile(path) => map.serialize_entry("fromFile", path)?,
-            SecretRef::Literal(_) => map.serialize_entry("sensitive", "literal value in manifest")?,
+            SecretRef::Literal(_) => {
+                map.serialize_entry("sensitive", "literal value in manifest")?
+            }
         }
         map.end()
     }

@@ -25,7 +25,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Schema => {
             let schema = vbo_model::schema::manifest_schema();
-            println!("{}", serde_json::to_string_pretty(&schema).expect("valid JSON"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).expect("valid JSON")
+            );
             ExitCode::SUCCESS
         }
     }
