@@ -28,19 +28,55 @@ pub(crate) fn check(body: &OrganizationBody<Secret>) -> Result<String, String> {
             check_on_premises(body)?;
         }
     }
-    if let Some(name) = body.name.as_deref().filter(|name| !name.trim().is_empty()) {
+    if let Some(name) = blank(body.name.as_deref()) {
         return Ok(name.to_owned());
     }
+    derived_name(body).map(str::to_owned).ok_or_else(|| {
+        let source = match body.kind {
+            OrganizationType::Office365 => "an account that names the tenant",
+            OrganizationType::OnPremises | OrganizationType::Hybrid => "a server name",
+        };
+        format!("Property 'name' is required when no enabled workload has {source}.")
+    })
+}
+
+/// The name the server gives an organization whose body has none. Office365: the domain of
+/// the first enabled workload's account (the tenant), as the real server does. Hybrid: the
+/// domain of the Microsoft 365 user; OnPremises: the first enabled server. (Public documents
+/// do not say how the real server names these two; their examples carry no name.)
+fn derived_name(body: &OrganizationBody<Secret>) -> Option<&str> {
     match body.kind {
-        OrganizationType::Office365 => tenant_domain(body).map(str::to_owned).ok_or_else(|| {
-            "Property 'name' is required when no enabled workload has an account that names \
-             the tenant."
-                .to_owned()
-        }),
-        OrganizationType::OnPremises | OrganizationType::Hybrid => {
-            Err("Property 'name' is required.".to_owned())
-        }
+        OrganizationType::Office365 => online_workloads(body)
+            .into_iter()
+            .filter(|(flag, ..)| *flag)
+            .filter_map(|(_, _, settings, _)| settings?.account.as_deref())
+            .find_map(domain),
+        OrganizationType::Hybrid => body
+            .office365_settings
+            .as_ref()
+            .and_then(|settings| settings.username.as_deref())
+            .and_then(domain),
+        OrganizationType::OnPremises => [
+            body.exchange_settings
+                .as_ref()
+                .filter(|_| body.is_exchange == Some(true))
+                .and_then(|settings| settings.server_name.as_deref()),
+            body.share_point_settings
+                .as_ref()
+                .filter(|_| body.is_share_point == Some(true))
+                .and_then(|settings| settings.server_name.as_deref()),
+        ]
+        .into_iter()
+        .find_map(|name| blank(name).map(str::trim)),
     }
+}
+
+/// The part of an account after `@`.
+fn domain(account: &str) -> Option<&str> {
+    account
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.trim())
+        .filter(|domain| !domain.is_empty())
 }
 
 /// The account the server reports as the organization's `username`: for Office365 the account
@@ -57,20 +93,6 @@ pub(crate) fn reported_username(body: &OrganizationBody<Secret>) -> Option<Strin
             .and_then(|settings| settings.username.clone()),
         OrganizationType::OnPremises => None,
     }
-}
-
-/// The part after `@` of the first enabled workload's account.
-fn tenant_domain(body: &OrganizationBody<Secret>) -> Option<&str> {
-    online_workloads(body)
-        .into_iter()
-        .filter(|(flag, ..)| *flag)
-        .filter_map(|(_, _, settings, _)| settings?.account.as_deref())
-        .find_map(|account| {
-            account
-                .rsplit_once('@')
-                .map(|(_, domain)| domain.trim())
-                .filter(|domain| !domain.is_empty())
-        })
 }
 
 type Workload<'a> = (
@@ -231,8 +253,9 @@ mod tests {
                 "Property 'sharePointSettings' is required when 'isSharePoint' is true.",
             ),
             (
-                json!({"type": "OnPremises", "isExchange": false}),
-                "Property 'name' is required.",
+                json!({"type": "OnPremises", "isExchange": false,
+                       "exchangeSettings": {"serverName": "disabled.contoso.local"}}),
+                "Property 'name' is required when no enabled workload has a server name.",
             ),
             (
                 json!({"type": "Hybrid", "name": "n"}),
@@ -264,6 +287,21 @@ mod tests {
             reported_username(&body).as_deref(),
             Some("admin@contoso.onmicrosoft.com")
         );
+    }
+
+    #[test]
+    fn on_premises_and_hybrid_are_named_after_a_server_or_the_tenant() {
+        let on_premises = serde_json::json!({
+            "type": "OnPremises",
+            "isExchange": true,
+            "exchangeSettings": {"serverName": "mail.contoso.local", "username": "C\\u", "password": "p"}
+        });
+        assert_eq!(check_json(on_premises).unwrap(), "mail.contoso.local");
+        let hybrid = serde_json::json!({
+            "type": "Hybrid",
+            "office365Settings": {"username": "admin@contoso.onmicrosoft.com", "password": "p"}
+        });
+        assert_eq!(check_json(hybrid).unwrap(), "contoso.onmicrosoft.com");
     }
 
     #[test]
