@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod commands;
+
 /// Manage the organizations of a Veeam Backup for Microsoft Office 365 server from YAML
 /// manifests kept in git.
 #[derive(Debug, Parser)]
@@ -18,6 +20,8 @@ struct Cli {
 enum Command {
     /// Print the JSON Schema of a manifest document.
     Schema,
+    /// Run an emulator of the server's REST API v3, to try vboctl without a real server.
+    Emulator(Box<commands::emulator::EmulatorArgs>),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +35,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Emulator(args) => commands::emulator::run(*args),
     }
 }
