@@ -37,12 +37,32 @@ async fn list(api: &Api) -> Seen {
         .send()
         .await
     {
-        Ok(response) => Seen::Status(response.status()),
+        Ok(response) => {
+            if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                assert_eq!(response.headers()["retry-after"], "1");
+            }
+            Seen::Status(response.status())
+        }
         Err(error) => {
             assert!(!error.is_timeout() && !error.is_status(), "{error:?}");
             Seen::ConnectionError
         }
     }
+}
+
+/// Sends `REQUESTS` reads, each of which must succeed or meet `fault`; returns how many met
+/// it.
+async fn count_faults(api: &Api, fault: Seen) -> usize {
+    let mut count = 0;
+    for _ in 0..REQUESTS {
+        let seen = list(api).await;
+        if seen == fault {
+            count += 1;
+        } else {
+            assert_eq!(seen, Seen::Status(StatusCode::OK));
+        }
+    }
+    count
 }
 
 /// Asserts that `count` of `REQUESTS` is within a tolerant band around `rate`.
@@ -61,14 +81,7 @@ async fn error_rate_answers_503_before_doing_anything() {
         ..Faults::default()
     })
     .await;
-    let mut errors = 0;
-    for _ in 0..REQUESTS {
-        match list(&api).await {
-            Seen::Status(StatusCode::SERVICE_UNAVAILABLE) => errors += 1,
-            Seen::Status(StatusCode::OK) => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    let errors = count_faults(&api, Seen::Status(StatusCode::SERVICE_UNAVAILABLE)).await;
     assert_rate(errors, 0.25);
     assert_eq!(api.emulator.request_counts().faults.errors, errors as u64);
 
@@ -95,18 +108,7 @@ async fn throttle_rate_answers_429_with_retry_after() {
         ..Faults::default()
     })
     .await;
-    let mut throttled = 0;
-    for _ in 0..REQUESTS {
-        let response = api.get("/v3/Organizations").await;
-        match response.status() {
-            StatusCode::TOO_MANY_REQUESTS => {
-                assert_eq!(response.headers()["retry-after"], "1");
-                throttled += 1;
-            }
-            StatusCode::OK => {}
-            other => panic!("unexpected {other}"),
-        }
-    }
+    let throttled = count_faults(&api, Seen::Status(StatusCode::TOO_MANY_REQUESTS)).await;
     assert_rate(throttled, 0.2);
     assert_eq!(
         api.emulator.request_counts().faults.throttles,
@@ -121,14 +123,7 @@ async fn reset_rate_closes_the_connection_without_an_answer() {
         ..Faults::default()
     })
     .await;
-    let mut resets = 0;
-    for _ in 0..REQUESTS {
-        match list(&api).await {
-            Seen::ConnectionError => resets += 1,
-            Seen::Status(StatusCode::OK) => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    let resets = count_faults(&api, Seen::ConnectionError).await;
     assert_rate(resets, 0.15);
     let counts = api.emulator.request_counts();
     assert_eq!(counts.faults.resets, resets as u64);
