@@ -1,0 +1,210 @@
+//! Misbehaviour on purpose: the random draws that decide which request fails and how.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use crate::{EmulatorError, Faults};
+
+/// What happens to an organizations request before it is handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Before {
+    /// Handle it.
+    Pass,
+    /// Close the connection without answering.
+    Reset,
+    /// Answer 503.
+    Error,
+    /// Answer 429 with `Retry-After: 1`.
+    Throttle,
+}
+
+/// What happens to the answer of a create or update that was carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AfterCommit {
+    /// Answer normally.
+    Answer,
+    /// Answer 500 although the change was made.
+    Fail,
+    /// Close the connection although the change was made.
+    Drop,
+}
+
+pub(crate) struct FaultInjector {
+    faults: Faults,
+    rng: Mutex<StdRng>,
+}
+
+impl FaultInjector {
+    /// Checks the rates and the latency range, and seeds the generator.
+    pub(crate) fn new(faults: Faults) -> Result<Self, EmulatorError> {
+        for (setting, value) in [
+            ("error_rate", faults.error_rate),
+            ("throttle_rate", faults.throttle_rate),
+            ("reset_rate", faults.reset_rate),
+            ("commit_then_fail_rate", faults.commit_then_fail_rate),
+            (
+                "reset_rate + error_rate + throttle_rate",
+                faults.reset_rate + faults.error_rate + faults.throttle_rate,
+            ),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(EmulatorError::InvalidRate { setting, value });
+            }
+        }
+        if let Some(range) = &faults.latency
+            && range.start() > range.end()
+        {
+            return Err(EmulatorError::InvalidLatency {
+                start_ms: range.start().as_millis(),
+                end_ms: range.end().as_millis(),
+            });
+        }
+        let rng = match faults.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => rand::make_rng(),
+        };
+        Ok(Self {
+            faults,
+            rng: Mutex::new(rng),
+        })
+    }
+
+    fn draw<T>(&self, draw: impl FnOnce(&mut StdRng) -> T) -> T {
+        draw(&mut self.rng.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// How long to wait before handling a request.
+    pub(crate) fn latency(&self) -> Duration {
+        let Some(range) = &self.faults.latency else {
+            return Duration::ZERO;
+        };
+        let (start, end) = (nanos(*range.start()), nanos(*range.end()));
+        Duration::from_nanos(self.draw(|rng| rng.random_range(start..=end)))
+    }
+
+    /// One draw decides whether an organizations request is reset, refused or throttled.
+    pub(crate) fn before(&self) -> Before {
+        let Faults {
+            reset_rate,
+            error_rate,
+            throttle_rate,
+            ..
+        } = self.faults;
+        if reset_rate + error_rate + throttle_rate == 0.0 {
+            return Before::Pass;
+        }
+        let roll: f64 = self.draw(|rng| rng.random());
+        if roll < reset_rate {
+            Before::Reset
+        } else if roll < reset_rate + error_rate {
+            Before::Error
+        } else if roll < reset_rate + error_rate + throttle_rate {
+            Before::Throttle
+        } else {
+            Before::Pass
+        }
+    }
+
+    /// Whether the answer to a change that was made is lost, and how.
+    pub(crate) fn after_commit(&self) -> AfterCommit {
+        let rate = self.faults.commit_then_fail_rate;
+        if rate == 0.0 {
+            return AfterCommit::Answer;
+        }
+        let (roll, drop): (f64, bool) = self.draw(|rng| (rng.random(), rng.random()));
+        match (roll < rate, drop) {
+            (false, _) => AfterCommit::Answer,
+            (true, false) => AfterCommit::Fail,
+            (true, true) => AfterCommit::Drop,
+        }
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn injector(faults: Faults) -> FaultInjector {
+        FaultInjector::new(faults).unwrap()
+    }
+
+    #[test]
+    fn rates_outside_zero_to_one_are_refused() {
+        for faults in [
+            Faults {
+                error_rate: 1.5,
+                ..Faults::default()
+            },
+            Faults {
+                reset_rate: f64::NAN,
+                ..Faults::default()
+            },
+            Faults {
+                reset_rate: 0.6,
+                throttle_rate: 0.6,
+                ..Faults::default()
+            },
+        ] {
+            assert!(matches!(
+                FaultInjector::new(faults),
+                Err(EmulatorError::InvalidRate { .. })
+            ));
+        }
+        let backwards = Faults {
+            latency: Some(Duration::from_millis(5)..=Duration::from_millis(1)),
+            ..Faults::default()
+        };
+        assert!(matches!(
+            FaultInjector::new(backwards),
+            Err(EmulatorError::InvalidLatency { .. })
+        ));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_faults() {
+        let faults = Faults {
+            error_rate: 0.3,
+            throttle_rate: 0.3,
+            seed: Some(42),
+            ..Faults::default()
+        };
+        let (a, b) = (injector(faults.clone()), injector(faults));
+        let first: Vec<Before> = (0..100).map(|_| a.before()).collect();
+        let second: Vec<Before> = (0..100).map(|_| b.before()).collect();
+        assert_eq!(first, second);
+        assert!(first.contains(&Before::Error) && first.contains(&Before::Throttle));
+        assert!(first.contains(&Before::Pass));
+    }
+
+    #[test]
+    fn latency_stays_in_its_range() {
+        let range = Duration::from_millis(2)..=Duration::from_millis(4);
+        let faults = injector(Faults {
+            latency: Some(range.clone()),
+            ..Faults::default()
+        });
+        for _ in 0..100 {
+            assert!(range.contains(&faults.latency()));
+        }
+    }
+
+    #[test]
+    fn certain_commit_failures_fail_both_ways() {
+        let faults = injector(Faults {
+            commit_then_fail_rate: 1.0,
+            seed: Some(1),
+            ..Faults::default()
+        });
+        let outcomes: Vec<AfterCommit> = (0..50).map(|_| faults.after_commit()).collect();
+        assert!(outcomes.contains(&AfterCommit::Fail));
+        assert!(outcomes.contains(&AfterCommit::Drop));
+        assert!(!outcomes.contains(&AfterCommit::Answer));
+    }
+}

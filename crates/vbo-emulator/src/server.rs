@@ -1,0 +1,608 @@
+//! The HTTP side: starting and stopping the server, routing, faults, and the handlers.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_server::ConnectionShutdown;
+use serde::Serialize;
+use tokio::task::JoinHandle;
+use vbo_model::wire::ApiError;
+use vbo_model::{OrganizationBody, Secret};
+
+use crate::auth::Tokens;
+use crate::faults::{AfterCommit, Before, FaultInjector};
+use crate::lenient::parse_body;
+use crate::stats::{Stats, bump};
+use crate::store::{Store, StoreError, StoredOrganization};
+use crate::{EmulatorConfig, EmulatorError, RequestCounts, seed, tls, validate};
+
+/// Largest request body read, as the real server's default limits go: 4 MiB.
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// How long [`EmulatorHandle::shutdown`] lets requests in flight finish.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// The answer the real server gives to a request without a valid bearer token.
+pub(crate) const UNAUTHORIZED: &str = "Authorization has been denied for this request.";
+
+/// Starts emulators. See [`Emulator::start`].
+#[derive(Debug)]
+pub enum Emulator {}
+
+impl Emulator {
+    /// Binds `config.listen`, loads the state file and seeds organizations if asked, and
+    /// serves in a background task until [`EmulatorHandle::shutdown`] is called or the handle is
+    /// dropped.
+    ///
+    /// Must be called within a Tokio runtime.
+    ///
+    /// ```
+    /// use vbo_emulator::{Emulator, EmulatorConfig};
+    ///
+    /// # async fn demo() -> Result<(), vbo_emulator::EmulatorError> {
+    /// let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    /// let url = format!("{}/v3/Token", emulator.base_url()); // http://127.0.0.1:PORT/v3/Token
+    /// # let _ = url;
+    /// emulator.shutdown().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError> {
+        let faults = FaultInjector::new(config.faults.clone())?;
+        let tls = tls::setup(&config.tls, config.listen)?;
+        let store = Store::open(config.state_file.clone())?;
+        if config.seed_orgs > 0 {
+            store.seed(seed::organizations(config.seed_orgs)).await?;
+        }
+
+        let bind = |source| EmulatorError::Bind {
+            addr: config.listen,
+            source,
+        };
+        let listener = std::net::TcpListener::bind(config.listen).map_err(bind)?;
+        let local_addr = listener.local_addr().map_err(bind)?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let host = reachable(local_addr);
+        let base_url = format!("{scheme}://{host}");
+
+        let app = Arc::new(App {
+            store,
+            tokens: Tokens::new(config.users, config.token_ttl),
+            faults,
+            stats: Stats::default(),
+            scheme,
+            host,
+        });
+        let service = Router::new()
+            .fallback(dispatch)
+            .with_state(Arc::clone(&app))
+            .into_make_service();
+        let server = axum_server::Handle::new();
+        let trust_pem = tls.as_ref().map(|setup| setup.trust_pem.clone());
+        // HTTP/1.1 only, so that a reset fault closes a connection, as a crashed server would.
+        let task = match tls {
+            None => {
+                let listener = axum_server::from_tcp(listener).map_err(bind)?;
+                tokio::spawn(listener.handle(server.clone()).http1_only().serve(service))
+            }
+            Some(setup) => {
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(setup.config);
+                let listener = axum_server::from_tcp_rustls(listener, config).map_err(bind)?;
+                tokio::spawn(listener.handle(server.clone()).http1_only().serve(service))
+            }
+        };
+        tracing::debug!(%base_url, "emulator started");
+        Ok(EmulatorHandle {
+            base_url,
+            local_addr,
+            trust_pem,
+            app,
+            server,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server at once; [`shutdown`](Self::shutdown)
+/// lets requests in flight finish first.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    base_url: String,
+    local_addr: SocketAddr,
+    trust_pem: Option<String>,
+    app: Arc<App>,
+    server: axum_server::Handle<SocketAddr>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl EmulatorHandle {
+    /// Scheme, host and port to prefix to `/v3/...`, for example `https://127.0.0.1:4443`. An
+    /// unspecified listening address (`0.0.0.0`) is given as the loopback address.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The address the server listens on, with the port the system chose.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The PEM certificate a client should trust when the emulator speaks HTTPS: the generated
+    /// self-signed certificate, or the given certificate chain. `None` over plain HTTP.
+    pub fn ca_cert_pem(&self) -> Option<&str> {
+        self.trust_pem.as_deref()
+    }
+
+    /// The organizations held right now, in creation order, with their secrets.
+    pub fn organizations(&self) -> Vec<StoredOrganization> {
+        self.app.store.list()
+    }
+
+    /// What was asked and what was done so far.
+    pub fn request_counts(&self) -> RequestCounts {
+        self.app.stats.snapshot()
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to five seconds), and
+    /// waits for the server to stop.
+    pub async fn shutdown(mut self) -> Result<(), EmulatorError> {
+        self.server.graceful_shutdown(Some(GRACE));
+        let Some(task) = self.task.take() else {
+            return Ok(());
+        };
+        match task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(source)) => Err(EmulatorError::Serve { source }),
+            Err(join) => Err(EmulatorError::Serve {
+                source: std::io::Error::other(join),
+            }),
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        if self.task.is_some() {
+            self.server.shutdown();
+        }
+    }
+}
+
+/// Host and port a client can reach: the loopback address stands in for an unspecified one.
+fn reachable(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port()).to_string()
+}
+
+/// Everything the handlers share.
+struct App {
+    store: Store,
+    tokens: Tokens,
+    faults: FaultInjector,
+    stats: Stats,
+    scheme: &'static str,
+    /// `host:port` for links when a request names no host.
+    host: String,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("scheme", &self.scheme)
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to do with a request.
+enum Outcome {
+    /// Send this response.
+    Answer(Response),
+    /// Close the connection without answering.
+    Drop,
+}
+
+impl From<Response> for Outcome {
+    fn from(response: Response) -> Self {
+        Outcome::Answer(response)
+    }
+}
+
+/// What a path names, matched without regard to case as the real server does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Resource<'a> {
+    Token,
+    Organizations,
+    Organization(&'a str),
+    Unknown,
+}
+
+impl<'a> Resource<'a> {
+    fn parse(path: &'a str) -> Self {
+        let mut segments = path.split('/').filter(|segment| !segment.is_empty());
+        let is = |segment: Option<&str>, name: &str| {
+            segment.is_some_and(|segment| segment.eq_ignore_ascii_case(name))
+        };
+        if !is(segments.next(), "v3") {
+            return Resource::Unknown;
+        }
+        let collection = segments.next();
+        let id = segments.next();
+        if segments.next().is_some() {
+            return Resource::Unknown;
+        }
+        match id {
+            None if is(collection, "token") => Resource::Token,
+            None if is(collection, "organizations") => Resource::Organizations,
+            Some(id) if is(collection, "organizations") => Resource::Organization(id),
+            _ => Resource::Unknown,
+        }
+    }
+
+    /// The methods the resource answers.
+    fn allowed(self) -> &'static [Method] {
+        match self {
+            Resource::Token => &[Method::POST],
+            Resource::Organizations => &[Method::GET, Method::POST],
+            Resource::Organization(_) => &[Method::GET, Method::PUT, Method::DELETE],
+            Resource::Unknown => &[],
+        }
+    }
+
+    /// The name [`RequestCounts`] counts the request under.
+    fn route(self, method: &Method) -> &'static str {
+        match (self, method.as_str()) {
+            (Resource::Token, "POST") => "POST /v3/Token",
+            (Resource::Organizations, "GET") => "GET /v3/Organizations",
+            (Resource::Organizations, "POST") => "POST /v3/Organizations",
+            (Resource::Organization(_), "GET") => "GET /v3/Organizations/{id}",
+            (Resource::Organization(_), "PUT") => "PUT /v3/Organizations/{id}",
+            (Resource::Organization(_), "DELETE") => "DELETE /v3/Organizations/{id}",
+            _ => "other",
+        }
+    }
+}
+
+/// Every request comes here: count it, delay it, fault it, route it, log it.
+async fn dispatch(State(app): State<Arc<App>>, request: Request) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let connection = request.extensions().get::<ConnectionShutdown>().cloned();
+    let outcome = app.handle(request).await;
+    let duration_ms = started.elapsed().as_millis();
+    match outcome {
+        Outcome::Answer(response) => {
+            let status = response.status().as_u16();
+            tracing::info!(%method, %path, status, duration_ms, "request");
+            response
+        }
+        Outcome::Drop => {
+            tracing::info!(%method, %path, status = "dropped", duration_ms, "request");
+            if let Some(connection) = connection {
+                // Closing the connection drops this future with it: nothing is ever sent.
+                connection.shutdown();
+                return std::future::pending().await;
+            }
+            // Served by something other than axum-server: there is no connection to close.
+            message(StatusCode::INTERNAL_SERVER_ERROR, "An error has occurred.")
+        }
+    }
+}
+
+impl App {
+    async fn handle(&self, request: Request) -> Outcome {
+        let (parts, body) = request.into_parts();
+        let resource = Resource::parse(parts.uri.path());
+        self.stats.request(resource.route(&parts.method));
+        let latency = self.faults.latency();
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        match resource {
+            Resource::Unknown => {
+                return message(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "No HTTP resource was found that matches the request URI '{}'.",
+                        parts.uri.path()
+                    ),
+                )
+                .into();
+            }
+            _ if !resource.allowed().contains(&parts.method) => {
+                return method_not_allowed(&parts.method, resource.allowed()).into();
+            }
+            Resource::Token => return self.token(body).await.into(),
+            Resource::Organizations | Resource::Organization(_) => {}
+        }
+
+        match self.faults.before() {
+            Before::Pass => {}
+            Before::Reset => {
+                bump(&self.stats.resets);
+                return Outcome::Drop;
+            }
+            Before::Error => {
+                bump(&self.stats.errors);
+                return message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is temporarily unavailable.",
+                )
+                .into();
+            }
+            Before::Throttle => {
+                bump(&self.stats.throttles);
+                let mut response = message(StatusCode::TOO_MANY_REQUESTS, "Quota Exceeded");
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return response.into();
+            }
+        }
+
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok());
+        if !self.tokens.authorized(authorization) {
+            let mut response = message(StatusCode::UNAUTHORIZED, UNAUTHORIZED);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response.into();
+        }
+
+        let base_url = self.base_url(&parts);
+        match (parts.method.clone(), resource) {
+            (Method::GET, Resource::Organizations) => {
+                let organizations: Vec<_> = self
+                    .store
+                    .list()
+                    .iter()
+                    .map(|organization| organization.to_wire(&base_url))
+                    .collect();
+                json(StatusCode::OK, &organizations).into()
+            }
+            (Method::POST, Resource::Organizations) => self.create(&parts, body, &base_url).await,
+            (Method::GET, Resource::Organization(id)) => match self.store.get(id) {
+                Some(organization) => json(StatusCode::OK, &organization.to_wire(&base_url)).into(),
+                None => not_found(id).into(),
+            },
+            (Method::PUT, Resource::Organization(id)) => self.replace(&parts, body, id).await,
+            (Method::DELETE, Resource::Organization(id)) => match self.store.delete(id).await {
+                Ok(()) => {
+                    bump(&self.stats.deleted);
+                    StatusCode::OK.into_response().into()
+                }
+                Err(error) => store_error(error, id).into(),
+            },
+            _ => method_not_allowed(&parts.method, resource.allowed()).into(),
+        }
+    }
+
+    async fn token(&self, body: Body) -> Response {
+        let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
+            Ok(bytes) => bytes,
+            Err(_) => return message(StatusCode::BAD_REQUEST, "The request body is too large."),
+        };
+        let mut response = match self.tokens.grant(&bytes) {
+            Ok(token) => json(StatusCode::OK, &token),
+            Err(error) => json(StatusCode::BAD_REQUEST, &error),
+        };
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        response
+    }
+
+    async fn create(&self, parts: &Parts, body: Body, base_url: &str) -> Outcome {
+        let (name, body) = match read_organization(parts, body).await {
+            Ok(read) => read,
+            Err(response) => return response.into(),
+        };
+        match self.store.create(name, body).await {
+            Ok(organization) => {
+                bump(&self.stats.created);
+                let representation = organization.to_wire(base_url);
+                let mut response = json(StatusCode::CREATED, &representation);
+                if let Some(links) = &representation.links
+                    && let Ok(location) = HeaderValue::from_str(&links.self_.href)
+                {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
+                self.after_commit(response)
+            }
+            Err(error) => store_error(error, "").into(),
+        }
+    }
+
+    async fn replace(&self, parts: &Parts, body: Body, id: &str) -> Outcome {
+        let (name, body) = match read_organization(parts, body).await {
+            Ok(read) => read,
+            Err(response) => return response.into(),
+        };
+        match self.store.replace(id, name, body).await {
+            Ok(_) => {
+                bump(&self.stats.updated);
+                self.after_commit(StatusCode::NO_CONTENT.into_response())
+            }
+            Err(error) => store_error(error, id).into(),
+        }
+    }
+
+    /// A change was made: answer as asked, or lose the answer on purpose.
+    fn after_commit(&self, response: Response) -> Outcome {
+        match self.faults.after_commit() {
+            AfterCommit::Answer => response.into(),
+            AfterCommit::Fail => {
+                bump(&self.stats.commit_then_fail);
+                message(StatusCode::INTERNAL_SERVER_ERROR, "An error has occurred.").into()
+            }
+            AfterCommit::Drop => {
+                bump(&self.stats.commit_then_fail);
+                Outcome::Drop
+            }
+        }
+    }
+
+    /// `scheme://host[:port]` as the client addressed the server, for absolute links.
+    fn base_url(&self, parts: &Parts) -> String {
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .filter(|host| !host.is_empty())
+            .map(str::to_owned)
+            .or_else(|| parts.uri.authority().map(ToString::to_string))
+            .unwrap_or_else(|| self.host.clone());
+        format!("{}://{host}", self.scheme)
+    }
+}
+
+/// Reads and checks a POST or PUT body: its media type, its JSON, and what its type requires.
+/// Returns the organization's name and the body, or the 4xx response to send.
+async fn read_organization(
+    parts: &Parts,
+    body: Body,
+) -> Result<(String, OrganizationBody<Secret>), Response> {
+    let media_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(str::trim)
+        .unwrap_or_default();
+    if !["application/json", "text/json"]
+        .iter()
+        .any(|accepted| accepted.eq_ignore_ascii_case(media_type))
+    {
+        return Err(message(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The request entity's media type is not supported for this resource: send \
+             application/json.",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+        )
+    })?;
+    let body =
+        parse_body(&bytes).map_err(|error| message(StatusCode::BAD_REQUEST, error.to_string()))?;
+    let name = validate::check(&body).map_err(|text| message(StatusCode::BAD_REQUEST, text))?;
+    Ok((name, body))
+}
+
+fn store_error(error: StoreError, id: &str) -> Response {
+    match error {
+        StoreError::NotFound => not_found(id),
+        StoreError::Duplicate { name } => message(
+            StatusCode::BAD_REQUEST,
+            format!("Organization {name} has already been added."),
+        ),
+        StoreError::TypeChange { from, to } => message(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Property 'type' cannot change from {from} to {to}: remove the organization and \
+                 add it again."
+            ),
+        ),
+        StoreError::Persist(error) => {
+            tracing::error!("{error}");
+            message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The change could not be saved.",
+            )
+        }
+    }
+}
+
+fn not_found(id: &str) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        format!("Organization with ID '{id}' was not found."),
+    )
+}
+
+fn method_not_allowed(method: &Method, allowed: &[Method]) -> Response {
+    let mut response = message(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("The requested resource does not support http method '{method}'."),
+    );
+    let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+    if let Ok(allow) = HeaderValue::from_str(&allow.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
+}
+
+/// A JSON response with the media type the real server sends.
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The real server's error body: `{"message": "..."}`.
+fn message(status: StatusCode, text: impl Into<String>) -> Response {
+    json(
+        status,
+        &ApiError {
+            message: text.into(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_without_regard_to_case() {
+        assert_eq!(Resource::parse("/v3/Token"), Resource::Token);
+        assert_eq!(Resource::parse("/V3/TOKEN"), Resource::Token);
+        assert_eq!(
+            Resource::parse("/v3/organizations/"),
+            Resource::Organizations
+        );
+        assert_eq!(
+            Resource::parse("/v3/ORGANIZATIONS/AbC"),
+            Resource::Organization("AbC")
+        );
+        assert_eq!(
+            Resource::parse("/v3/Organizations/a/jobs"),
+            Resource::Unknown
+        );
+        assert_eq!(Resource::parse("/v2/Organizations"), Resource::Unknown);
+        assert_eq!(Resource::parse("/"), Resource::Unknown);
+    }
+
+    #[test]
+    fn unspecified_addresses_are_reached_through_loopback() {
+        assert_eq!(reachable("0.0.0.0:4443".parse().unwrap()), "127.0.0.1:4443");
+        assert_eq!(reachable("[::]:4443".parse().unwrap()), "[::1]:4443");
+        assert_eq!(reachable("10.1.2.3:1".parse().unwrap()), "10.1.2.3:1");
+    }
+}

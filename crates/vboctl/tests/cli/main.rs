@@ -1,0 +1,3 @@
+//! The `vboctl` binary as users run it.
+
+mod emulator;
