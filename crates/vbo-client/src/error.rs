@@ -216,29 +216,43 @@ impl ClientError {
 /// The certificate verifier's complaint, in words, if that is what failed.
 fn certificate_problem(error: &reqwest::Error) -> Option<String> {
     use rustls::CertificateError as Problem;
-    let mut source = error.source();
-    while let Some(current) = source {
-        if let Some(rustls::Error::InvalidCertificate(problem)) =
-            current.downcast_ref::<rustls::Error>()
-        {
-            let words = match problem {
-                Problem::UnknownIssuer => {
-                    "it is not signed by a certificate authority this machine trusts"
-                }
-                Problem::NotValidForName | Problem::NotValidForNameContext { .. } => {
-                    "it is not valid for this host name"
-                }
-                Problem::Expired | Problem::ExpiredContext { .. } => "it has expired",
-                Problem::NotValidYet | Problem::NotValidYetContext { .. } => "it is not valid yet",
-                Problem::Revoked => "it has been revoked",
-                Problem::BadSignature => "its signature is invalid",
-                _ => return Some(format!("the certificate was refused ({problem:?})")),
-            };
-            return Some(words.to_owned());
+    let problem = causes(error).find_map(|cause| match cause.downcast_ref::<rustls::Error>() {
+        Some(rustls::Error::InvalidCertificate(problem)) => Some(problem),
+        _ => None,
+    })?;
+    let words = match problem {
+        Problem::UnknownIssuer => "it is not signed by a certificate authority this machine trusts",
+        Problem::NotValidForName | Problem::NotValidForNameContext { .. } => {
+            "it is not valid for this host name"
         }
-        source = current.source();
-    }
-    None
+        Problem::Expired | Problem::ExpiredContext { .. } => "it has expired",
+        Problem::NotValidYet | Problem::NotValidYetContext { .. } => "it is not valid yet",
+        Problem::Revoked => "it has been revoked",
+        Problem::BadSignature => "its signature is invalid",
+        _ => return Some(format!("the certificate was refused ({problem:?})")),
+    };
+    Some(words.to_owned())
+}
+
+/// Every cause of `error`, including the errors an `io::Error` wraps (which its `source()`
+/// skips).
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    let mut pending = vec![error];
+    std::iter::from_fn(move || {
+        let current = pending.pop()?;
+        if let Some(source) = current.source() {
+            pending.push(source);
+        }
+        if let Some(inner) = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        Some(current)
+    })
 }
 
 /// The most specific message in an error chain ("connection refused" rather than "error
