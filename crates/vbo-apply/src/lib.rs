@@ -202,6 +202,8 @@ async fn create(
     };
     let started = Instant::now();
     let mut attempt = 0;
+    // Whether an attempt so far may have created the organization without our knowing.
+    let mut maybe_created = false;
     loop {
         attempt += 1;
         let error = match client.create(&body).await {
@@ -216,10 +218,10 @@ async fn create(
             }
             Err(error) => error,
         };
-        // Before sending again, make sure an earlier attempt did not already create it. A
-        // refusal after an earlier lost answer may be the server saying "already added".
-        let must_look = error.outcome() == Outcome::Unknown || attempt > 1;
-        if must_look {
+        // Before sending again, make sure no attempt whose answer was lost created it. (A
+        // refusal after such an attempt may be the server saying "already added".)
+        maybe_created |= error.outcome() == Outcome::Unknown;
+        if maybe_created {
             match find(client, name).await {
                 Ok(Some(organization)) => {
                     tracing::debug!("create {name}: found after a lost answer; adopting");

@@ -1,0 +1,95 @@
+//! Shared set-up: an emulator, a client with quick retries, and desired organizations.
+
+use std::time::Duration;
+
+use vbo_apply::{ApplyOptions, Scope, StepResult};
+use vbo_client::{Client, ClientConfig, RetryPolicy};
+use vbo_emulator::{DEFAULT_PASSWORD, DEFAULT_USER, Emulator, EmulatorConfig, EmulatorHandle};
+use vbo_model::{Secret, Spec};
+use vbo_plan::{Desired, Plan, PlanOptions};
+
+/// Retries with short delays, and bounds generous enough for every fault at once: with 80% of
+/// requests failing and 30% of those asking to wait a second, a few creates need dozens of
+/// attempts.
+pub(crate) fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 200,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(100),
+        max_elapsed: Duration::from_secs(600),
+    }
+}
+
+pub(crate) async fn start(config: EmulatorConfig) -> EmulatorHandle {
+    Emulator::start(config).await.expect("the emulator starts")
+}
+
+pub(crate) async fn connect(emulator: &EmulatorHandle) -> Client {
+    let mut config = ClientConfig::new(
+        emulator.base_url(),
+        DEFAULT_USER,
+        Secret::new(DEFAULT_PASSWORD),
+    );
+    config.retry = quick_retries();
+    config.request_timeout = Duration::from_secs(10);
+    Client::connect(config).await.expect("login succeeds")
+}
+
+/// `count` organizations of all three types, with literal secrets (tests cannot set variables).
+pub(crate) fn desired(count: usize) -> Vec<Desired> {
+    (0..count)
+        .map(|i| {
+            let name = format!("tenant-{i:03}.example.com");
+            let spec = match i % 3 {
+                0 => serde_json::json!({
+                    "type": "Office365",
+                    "isExchangeOnline": true,
+                    "exchangeOnlineSettings": {"account": format!("admin@{name}"), "password": "pw"}
+                }),
+                1 => serde_json::json!({
+                    "type": "OnPremises",
+                    "isExchange": true,
+                    "exchangeSettings": {"serverName": format!("mail.{name}"), "username": "DOM\\backup", "password": "pw", "useSSL": true}
+                }),
+                _ => serde_json::json!({
+                    "type": "Hybrid",
+                    "office365Settings": {"username": format!("admin@{name}"), "password": "pw"},
+                    "isSharePoint": true,
+                    "sharePointSettings": {"serverName": format!("sp.{name}"), "username": "DOM\\backup", "password": "pw"}
+                }),
+            };
+            Desired {
+                origin: format!("tenants.yaml:{}:1", i + 1),
+                name,
+                spec: serde_json::from_value::<Spec>(spec).expect("a valid spec"),
+            }
+        })
+        .collect()
+}
+
+pub(crate) async fn plan(client: &Client, desired: &[Desired], prune: bool) -> Plan {
+    let observed = client.list().await.expect("list succeeds");
+    vbo_plan::plan(
+        desired,
+        &observed,
+        &PlanOptions {
+            prune,
+            server: client.server().to_owned(),
+        },
+    )
+}
+
+/// Plans and applies everything, returning the results.
+pub(crate) async fn plan_and_apply(
+    client: &Client,
+    desired: &[Desired],
+    prune: bool,
+) -> Vec<StepResult> {
+    let plan = plan(client, desired, prune).await;
+    let (steps, _) = vbo_apply::steps(&plan, desired, Scope::All).expect("steps");
+    let options = ApplyOptions {
+        parallelism: 10,
+        create_retry: quick_retries(),
+    };
+    vbo_apply::apply(client, steps, &options, |_| {}).await
+}
