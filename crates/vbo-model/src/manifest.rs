@@ -335,7 +335,10 @@ impl Spec {
                 .into_iter()
                 .flatten()
                 {
-                    settings.secret_slots_mut().into_iter().for_each(&mut rebase);
+                    settings
+                        .secret_slots_mut()
+                        .into_iter()
+                        .for_each(&mut rebase);
                 }
             }
             Spec::OnPremises(OnPremisesSpec {
@@ -344,19 +347,34 @@ impl Spec {
                 ..
             }) => {
                 if let Some(settings) = exchange_settings {
-                    settings.secret_slots_mut().into_iter().for_each(&mut rebase);
+                    settings
+                        .secret_slots_mut()
+                        .into_iter()
+                        .for_each(&mut rebase);
                 }
                 if let Some(settings) = share_point_settings {
-                    settings.secret_slots_mut().into_iter().for_each(&mut rebase);
+                    settings
+                        .secret_slots_mut()
+                        .into_iter()
+                        .for_each(&mut rebase);
                 }
             }
             Spec::Hybrid(spec) => {
-                spec.office365_settings.secret_slots_mut().into_iter().for_each(&mut rebase);
+                spec.office365_settings
+                    .secret_slots_mut()
+                    .into_iter()
+                    .for_each(&mut rebase);
                 if let Some(settings) = spec.exchange_settings.as_mut() {
-                    settings.secret_slots_mut().into_iter().for_each(&mut rebase);
+                    settings
+                        .secret_slots_mut()
+                        .into_iter()
+                        .for_each(&mut rebase);
                 }
                 if let Some(settings) = spec.share_point_settings.as_mut() {
-                    settings.secret_slots_mut().into_iter().for_each(&mut rebase);
+                    settings
+                        .secret_slots_mut()
+                        .into_iter()
+                        .for_each(&mut rebase);
                 }
             }
         }

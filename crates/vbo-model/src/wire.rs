@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::Secret;
 
 /// The kind of organization, which decides the shape of the rest of the body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum OrganizationType {
     /// A Microsoft 365 tenant (Exchange Online and/or SharePoint Online).
     Office365,
@@ -44,7 +46,18 @@ impl std::fmt::Display for OrganizationType {
 
 /// The Microsoft Azure region that hosts the tenant's datacenter.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 pub enum Region {
     /// The global Microsoft 365 cloud. Most tenants are here.
@@ -305,7 +318,10 @@ impl<S> OrganizationBody<S> {
                 .as_ref()
                 .filter(|_| enabled(self.is_share_point_online))
                 .map(OnlineSettingsView::from),
-            office365_settings: self.office365_settings.as_ref().map(Office365SettingsView::from),
+            office365_settings: self
+                .office365_settings
+                .as_ref()
+                .map(Office365SettingsView::from),
             is_exchange: self.is_exchange,
             exchange_settings: self
                 .exchange_settings
@@ -584,13 +600,25 @@ pub struct Organization {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Whether any backup of the organization exists.
-    #[serde(default, rename = "isBackedup", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "isBackedup",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_backed_up: Option<bool>,
     /// Time of the first backup, once there is one.
-    #[serde(default, rename = "firstBackuptime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "firstBackuptime",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub first_backup_time: Option<String>,
     /// Time of the last backup, once there is one.
-    #[serde(default, rename = "lastBackuptime", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "lastBackuptime",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_backup_time: Option<String>,
     /// Hypermedia links.
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]

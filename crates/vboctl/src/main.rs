@@ -1,9 +1,17 @@
 //! `vboctl`: manage the organizations of a Veeam Backup for Microsoft Office 365 server from
 //! YAML manifests kept in git.
+//!
+//! This file only parses arguments, dispatches to [`commands`] and maps outcomes to exit codes:
+//! 0 success, 1 any error (usage errors included). Exit code 2 is kept for
+//! `plan --detailed-exitcode`.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod commands;
+
+use commands::Status;
 
 /// Manage the organizations of a Veeam Backup for Microsoft Office 365 server from YAML
 /// manifests kept in git.
@@ -16,17 +24,35 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the JSON Schema of a manifest document.
-    Schema,
+    /// Check manifests: YAML syntax, the schema, and the rules between fields.
+    Validate(commands::validate::Args),
+    /// Print the JSON Schema of a manifest document, or the field reference generated from it.
+    Schema(commands::schema::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Schema => {
-            let schema = vbo_model::schema::manifest_schema();
-            println!("{}", serde_json::to_string_pretty(&schema).expect("valid JSON"));
-            ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // Help and version are successes; every usage error is 1, not clap's 2.
+            return if error.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Schema(args) => commands::schema::run(args),
+    };
+    match result {
+        Ok(Status::Success) => ExitCode::SUCCESS,
+        Ok(Status::Failure) => ExitCode::FAILURE,
+        Err(error) => {
+            anstream::eprintln!("error: {error}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -1,0 +1,29 @@
+//! One module per subcommand. Each exposes its clap `Args` and a `run` function.
+
+pub(crate) mod schema;
+pub(crate) mod validate;
+
+/// How a command ended when it did not fail outright.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Everything went as asked: exit 0.
+    Success,
+    /// The command ran and found problems it has already reported: exit 1.
+    Failure,
+}
+
+/// A command that could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    /// Writing the output failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file, or `-` for standard output.
+        path: std::path::PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// Serializing the output failed.
+    #[error("cannot serialize the output: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
