@@ -206,10 +206,25 @@ pub(crate) struct SyntaxError {
     pub(crate) message: String,
 }
 
-/// Names that hold secrets, compared ignoring case, so that a misspelt `Password:` is hidden too.
-pub(crate) fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    key.contains("password") || key.contains("secret") || key.contains("token")
+/// Whether `text` (a key, or a line of YAML) names something that holds a secret: `password`,
+/// `applicationSecret`, a token, and misspellings of them (`Pasword`, `applicationSecert`), so
+/// that a value under a misspelt key is hidden too.
+pub(crate) fn is_secret_key(text: &str) -> bool {
+    let text: Vec<char> = text.to_lowercase().chars().collect();
+    let near = |word: &str, allowed: usize| {
+        let word: Vec<char> = word.chars().collect();
+        let shortest = word.len() - allowed;
+        (0..text.len()).any(|start| {
+            (shortest..=word.len() + allowed).any(|len| {
+                text.get(start..start + len).is_some_and(|part| {
+                    let part: String = part.iter().collect();
+                    let word: String = word.iter().collect();
+                    strsim::damerau_levenshtein(&part, &word) <= allowed
+                })
+            })
+        })
+    };
+    near("password", 2) || near("secret", 1) || near("token", 1) || near("pwd", 0)
 }
 
 /// Parses every document of a YAML file.
@@ -401,6 +416,30 @@ mod tests {
         let (_, masks) = parse(text).unwrap();
         let hidden: Vec<&str> = masks.iter().map(|range| &text[range.clone()]).collect();
         assert_eq!(hidden, ["hunter2", "'x y'"]);
+    }
+
+    #[test]
+    fn secret_keys_include_their_misspellings() {
+        for key in [
+            "password",
+            "Password",
+            "pasword",
+            "passwd",
+            "applicationSecert",
+            "pwd",
+            "refresh_token",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in [
+            "account",
+            "serverName",
+            "username",
+            "applicationId",
+            "fromEnv",
+        ] {
+            assert!(!is_secret_key(key), "{key}");
+        }
     }
 
     #[test]

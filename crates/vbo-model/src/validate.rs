@@ -460,10 +460,12 @@ fn wrong_type(pointer: &str, instance: &Value, expected: &[JsonType]) -> Finding
         )
     };
     let finding = Finding::error(pointer, Anchor::Value, message);
-    let boolean_like = matches!(
-        instance.as_str().map(str::to_ascii_lowercase).as_deref(),
-        Some("true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n")
-    );
+    let boolean_like = instance.as_str().is_some_and(|text| {
+        matches!(
+            text.to_ascii_lowercase().as_str(),
+            "yes" | "no" | "on" | "off" | "y" | "n"
+        ) || suggest(text, ["true", "false"]).is_some()
+    });
     if boolean_like && expected.contains("boolean") {
         finding.hint("write `true` or `false`, without quotes")
     } else {
