@@ -191,10 +191,7 @@ Warnings (errors with `vboctl validate --strict`):
 
 /// One `## title` section with a table of the object's properties.
 fn write_object(out: &mut String, title: &str, schema: &Value, defs: &Map<String, Value>) {
-    let _ = writeln!(out, "## {title}\n");
-    if let Some(description) = schema.get("description").and_then(Value::as_str) {
-        let _ = writeln!(out, "{}\n", one_line(description));
-    }
+    write_heading(out, title, schema);
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -244,10 +241,7 @@ fn write_secret_ref(out: &mut String, defs: &Map<String, Value>) {
     let Some(secret) = defs.get("SecretRef") else {
         return;
     };
-    out.push_str("## SecretRef\n\n");
-    if let Some(description) = secret.get("description").and_then(Value::as_str) {
-        let _ = writeln!(out, "{}\n", one_line(description));
-    }
+    write_heading(out, "SecretRef", secret);
     out.push_str("| Form | Description |\n|---|---|\n");
     for form in secret
         .get("anyOf")
@@ -274,10 +268,7 @@ fn write_secret_ref(out: &mut String, defs: &Map<String, Value>) {
 }
 
 fn write_enum(out: &mut String, title: &str, schema: &Value) {
-    let _ = writeln!(out, "## {title}\n");
-    if let Some(description) = schema.get("description").and_then(Value::as_str) {
-        let _ = writeln!(out, "{}\n", one_line(description));
-    }
+    write_heading(out, title, schema);
     out.push_str("| Value | Description |\n|---|---|\n");
     for variant in schema
         .get("oneOf")
@@ -294,6 +285,14 @@ fn write_enum(out: &mut String, title: &str, schema: &Value) {
         let _ = writeln!(out, "| `{value}` | {description} |");
     }
     out.push('\n');
+}
+
+/// `## title` and the schema's description as a paragraph.
+fn write_heading(out: &mut String, title: &str, schema: &Value) {
+    let _ = writeln!(out, "## {title}\n");
+    if let Some(description) = schema.get("description").and_then(Value::as_str) {
+        let _ = writeln!(out, "{}\n", one_line(description));
+    }
 }
 
 /// The definition a `$ref` points at.

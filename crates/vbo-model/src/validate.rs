@@ -98,20 +98,22 @@ impl SchemaCheck {
                 self.explain(&current, &error, &mut found);
             }
             let mut renamed = false;
-            for finding in &mut found {
-                let Some(known) = finding.rename_to.take() else {
-                    continue;
-                };
-                if round < MAX_ROUNDS && rename(&mut current, &finding.pointer, &known) {
+            for finding in &found {
+                if let Some(known) = &finding.rename_to
+                    && round < MAX_ROUNDS
+                    && rename(&mut current, &finding.pointer, known)
+                {
                     renamed = true;
-                    let to = format!("{}/{}", parent(&finding.pointer), escape(&known));
+                    let to = format!("{}/{}", parent(&finding.pointer), escape(known));
                     renames.push((to, finding.pointer.clone()));
                 }
             }
+            // Typos are kept from every round; everything else from the last, once every
+            // typo has been read as meant.
             let last = !renamed;
             for mut finding in found {
-                let typo = finding.message.starts_with("unknown field");
-                if last || typo {
+                if last || finding.rename_to.is_some() {
+                    finding.rename_to = None;
                     finding.pointer = as_written(&finding.pointer, &renames);
                     if !findings.contains(&finding) {
                         findings.push(finding);
@@ -733,34 +735,31 @@ fn on_premises(
         ],
     );
     if let Some(settings) = exchange.1 {
-        let connection = Connection {
-            server_name: &settings.server_name,
-            username: &settings.username,
-            password: settings.password.is_some(),
-            use_ssl: settings.use_ssl,
-            skips: [
-                settings.skip_ca_verification,
-                settings.skip_common_name_verification,
-                settings.skip_revocation_check,
-            ],
-        };
-        connection.check(out, "/spec/exchangeSettings");
+        connection!(settings).check(out, "/spec/exchangeSettings");
     }
     if let Some(settings) = share_point.1 {
-        let connection = Connection {
-            server_name: &settings.server_name,
-            username: &settings.username,
-            password: settings.password.is_some(),
-            use_ssl: settings.use_ssl,
-            skips: [
-                settings.skip_ca_verification,
-                settings.skip_common_name_verification,
-                settings.skip_revocation_check,
-            ],
-        };
-        connection.check(out, "/spec/sharePointSettings");
+        connection!(settings).check(out, "/spec/sharePointSettings");
     }
 }
+
+/// The [`Connection`] part of `ExchangeSettings` or `SharePointSettings`, which name these
+/// fields alike.
+macro_rules! connection {
+    ($settings:expr) => {
+        Connection {
+            server_name: &$settings.server_name,
+            username: &$settings.username,
+            password: $settings.password.is_some(),
+            use_ssl: $settings.use_ssl,
+            skips: [
+                $settings.skip_ca_verification,
+                $settings.skip_common_name_verification,
+                $settings.skip_revocation_check,
+            ],
+        }
+    };
+}
+use connection;
 
 /// What on-premises Exchange and SharePoint settings have in common.
 struct Connection<'a> {
