@@ -22,11 +22,10 @@ struct Cli {
     command: Command,
 }
 
+/// The subcommands; each one's help text is the doc comment of its `Args`.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check manifests: YAML syntax, the schema, and the rules between fields.
     Validate(commands::validate::Args),
-    /// Print the JSON Schema of a manifest document, or the field reference generated from it.
     Schema(commands::schema::Args),
 }
 

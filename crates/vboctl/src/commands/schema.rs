@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use super::{Error, Status};
 
-/// Print the JSON Schema of one manifest document.
+/// Print the JSON Schema of a manifest document, or the field reference generated from it.
+///
+/// The schema is generated from the same types `vboctl validate` reads, and committed as
+/// schemas/organization.schema.json for editors; the Markdown reference is committed as
+/// docs/manifest.md. Regenerate both with `just schema`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Write to this file instead of standard output.

@@ -7,11 +7,14 @@ use vbo_model::Severity;
 
 use super::{Error, Status};
 
-/// Check manifests without contacting the server.
+/// Check manifests: YAML syntax, the schema, and the rules between fields.
 ///
-/// Reports YAML syntax errors, unknown or misspelt fields, wrong types and values, and the
-/// rules between fields, each at its file:line:column. Secrets are not resolved: the variables
+/// Reports every problem of every file in one run, each at its file:line:column: YAML syntax
+/// errors, unknown or misspelt fields, wrong types and values, the rules between fields, and
+/// names used twice. Nothing is sent to the server and secrets are not resolved: the variables
 /// and files that `fromEnv` and `fromFile` name need not exist.
+///
+/// Exit code 0 when the manifests are valid (warnings allowed unless --strict), 1 otherwise.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Files or folders to check. Folders are searched for *.yaml and *.yml files, skipping
@@ -22,7 +25,7 @@ pub(crate) struct Args {
     #[arg(long)]
     strict: bool,
     /// `text` for people (with the offending source line), `json` for tools: an array of
-    /// `{file, line, column, severity, message}`.
+    /// `{file, line, column, severity, message}` objects, with `hint` when there is one.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
