@@ -281,43 +281,18 @@ impl SchemaCheck {
         }
         // The tag itself is missing: say so once, not once per alternative.
         if chosen.len() > 1 {
-            let required = |errors: &Vec<ValidationError<'static>>| -> BTreeSet<String> {
-                errors
-                    .iter()
-                    .filter(|e| at_self(e))
-                    .filter_map(|e| match e.kind() {
-                        ValidationErrorKind::Required { property } => {
-                            property.as_str().map(str::to_owned)
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            };
-            let common = chosen
-                .iter()
-                .map(|errors| required(errors))
-                .reduce(|a, b| a.intersection(&b).cloned().collect())
-                .unwrap_or_default();
+            let common = in_every_alternative(&chosen, pointer, |kind| match kind {
+                ValidationErrorKind::Required { property } => {
+                    property.as_str().map(str::to_owned).into_iter().collect()
+                }
+                _ => Vec::new(),
+            });
             if !common.is_empty() {
                 // `Type:` for `type:`: the typo is reported (and read as `type` next round).
-                let unexpected = |errors: &Vec<ValidationError<'static>>| -> BTreeSet<String> {
-                    errors
-                        .iter()
-                        .filter(|e| at_self(e))
-                        .filter_map(|e| match e.kind() {
-                            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                                Some(unexpected.clone())
-                            }
-                            _ => None,
-                        })
-                        .flatten()
-                        .collect()
-                };
-                let unknown = chosen
-                    .iter()
-                    .map(|errors| unexpected(errors))
-                    .reduce(|a, b| a.intersection(&b).cloned().collect())
-                    .unwrap_or_default();
+                let unknown = in_every_alternative(&chosen, pointer, |kind| match kind {
+                    ValidationErrorKind::AdditionalProperties { unexpected } => unexpected.clone(),
+                    _ => Vec::new(),
+                });
                 let allowed = self.alternative_properties(error.schema_path().as_str());
                 for name in unknown {
                     out.push(unknown_field(pointer, &name, &allowed));
@@ -392,6 +367,25 @@ impl SchemaCheck {
             })
             .collect()
     }
+}
+
+/// The property names `pick` finds in errors at `pointer` itself, in every alternative.
+fn in_every_alternative(
+    alternatives: &[&Vec<ValidationError<'static>>],
+    pointer: &str,
+    pick: impl Fn(&ValidationErrorKind) -> Vec<String>,
+) -> BTreeSet<String> {
+    alternatives
+        .iter()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter(|e| e.instance_path().as_str() == pointer)
+                .flat_map(|e| pick(e.kind()))
+                .collect::<BTreeSet<String>>()
+        })
+        .reduce(|a, b| a.intersection(&b).cloned().collect())
+        .unwrap_or_default()
 }
 
 fn unknown_field(pointer: &str, name: &str, allowed: &[String]) -> Finding {
