@@ -11,3 +11,8 @@ clippy:
 
 test:
     cargo test --workspace
+
+# Regenerate the committed JSON Schema and the field reference from the Rust types.
+schema:
+    cargo run -q -p vboctl -- schema --out schemas/organization.schema.json
+    cargo run -q -p vboctl -- schema --format markdown --out docs/manifest.md

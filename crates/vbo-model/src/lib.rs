@@ -4,14 +4,23 @@
 //! - [`wire`]: the JSON the Veeam Backup for Microsoft Office 365 REST API v3 reads and returns,
 //!   shared by the client and the emulator so both speak exactly the same language.
 //! - [`secret`]: references to secrets and the values they resolve to, which can never be printed.
+//! - [`load`]: finding manifest files, reading them and checking them, with every problem as a
+//!   located [`Diagnostic`].
+//! - [`schema`]: the JSON Schema editors use, and the field reference generated from it.
 //!
 //! This crate does no networking and has no async runtime.
 
+pub mod diagnostic;
+pub mod load;
+mod located;
 pub mod manifest;
 pub mod schema;
 pub mod secret;
+mod validate;
 pub mod wire;
 
+pub use diagnostic::{Diagnostic, Severity};
+pub use load::{Loaded, LoadedManifest, load};
 pub use manifest::{Manifest, Metadata, Spec};
 pub use secret::{Secret, SecretRef};
 pub use wire::{Organization, OrganizationBody, OrganizationState, OrganizationType, Region};

@@ -164,7 +164,11 @@ impl SecretRef {
 /// The YAML forms of a secret reference, used for deserialization and for the schema.
 #[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
-#[schemars(title = "SecretRef")]
+#[schemars(
+    title = "SecretRef",
+    description = "A secret: `{fromEnv: VARIABLE}`, `{fromFile: PATH}`, or the value itself \
+                   (accepted with a warning, since it puts the secret in git)."
+)]
 enum SecretRefForm {
     /// The secret written in the manifest. Accepted with a warning: anyone who can read the
     /// repository can read the secret. Prefer `fromEnv` or `fromFile`.

@@ -1,40 +1,92 @@
 //! `vboctl`: manage the organizations of a Veeam Backup for Microsoft Office 365 server from
 //! YAML manifests kept in git.
+//!
+//! This file only parses arguments, dispatches to [`commands`] and maps outcomes to exit codes:
+//! 0 success, 1 any error (usage errors included), 2 only for `plan --detailed-exitcode` when
+//! there are changes.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod connection;
+mod error;
+mod files;
+mod logging;
+mod ui;
+
+use commands::Status;
+use error::CliError;
+use ui::Ui;
 
 /// Manage the organizations of a Veeam Backup for Microsoft Office 365 server from YAML
-/// manifests kept in git.
+/// manifests kept in git: validate them, plan against the server's REST API v3, and apply.
 #[derive(Debug, Parser)]
 #[command(name = "vboctl", version, about)]
 struct Cli {
+    /// Never colour the output (NO_COLOR is respected too).
+    #[arg(long, global = true)]
+    no_color: bool,
+
     #[command(subcommand)]
     command: Command,
 }
 
+/// The subcommands; each one's help text is the doc comment of its `Args`.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the JSON Schema of a manifest document.
-    Schema,
-    /// Run an emulator of the server's REST API v3, to try vboctl without a real server.
+    Validate(commands::validate::Args),
+    Plan(Box<commands::plan::PlanArgs>),
+    Apply(Box<commands::apply::ApplyArgs>),
+    Show(commands::show::ShowArgs),
+    Schema(commands::schema::Args),
     Emulator(Box<commands::emulator::EmulatorArgs>),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Schema => {
-            let schema = vbo_model::schema::manifest_schema();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).expect("valid JSON")
-            );
-            ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // Help and version are successes; every usage error is 1, not clap's 2.
+            return if error.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
         }
+    };
+    let ui = Ui::detect(cli.no_color);
+    let default_log_level = match cli.command {
+        Command::Emulator(_) => "info",
+        _ => "warn",
+    };
+    logging::init(ui.stderr_color, default_log_level);
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(args).map_err(CliError::from),
+        Command::Schema(args) => commands::schema::run(args).map_err(CliError::from),
+        Command::Show(args) => commands::show::run(args, &ui),
+        Command::Plan(args) => block_on(commands::plan::run(*args, &ui)),
+        Command::Apply(args) => block_on(commands::apply::run(*args, &ui)),
         Command::Emulator(args) => commands::emulator::run(*args),
+    };
+    match result {
+        Ok(Status::Success) => ExitCode::SUCCESS,
+        Ok(Status::Failure) => ExitCode::FAILURE,
+        Ok(Status::ChangesPresent) => ExitCode::from(2),
+        Err(error) => {
+            ui.error(&error.to_string(), error.hint());
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// Runs an async command on a fresh multi-threaded runtime.
+fn block_on(future: impl Future<Output = Result<Status, CliError>>) -> Result<Status, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::message(format!("cannot start the async runtime: {e}")))?
+        .block_on(future)
 }

@@ -1,13 +1,13 @@
 //! `vboctl emulator`: run the REST API v3 emulator until Ctrl-C, to try vboctl without a real
 //! server.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::commands::Status;
+use crate::error::CliError;
 use vbo_emulator::{
     DEFAULT_PASSWORD, DEFAULT_USER, Emulator, EmulatorConfig, EmulatorHandle, Faults, Tls, User,
 };
@@ -107,33 +107,17 @@ enum Shown {
 }
 
 /// Runs the emulator until Ctrl-C (or SIGTERM).
-pub(crate) fn run(args: EmulatorArgs) -> ExitCode {
+pub(crate) fn run(args: EmulatorArgs) -> Result<Status, CliError> {
     let env_password = std::env::var(PASSWORD_ENV).ok();
-    let (config, accounts) = match configure(&args, env_password) {
-        Ok(configured) => configured,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let (config, accounts) = configure(&args, env_password).map_err(CliError::message)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(config, &accounts, &args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+        .map_err(|error| CliError::message(format!("cannot start the async runtime: {error}")))?;
+    runtime
+        .block_on(serve(config, &accounts, &args))
+        .map_err(CliError::message)?;
+    Ok(Status::Success)
 }
 
 async fn serve(
@@ -322,17 +306,6 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
         _ => Err(format!("'{text}' is not a number from 0 to 1")),
     }
-}
-
-/// One line per request on stderr; `RUST_LOG` adjusts the level (default `info`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// Waits for Ctrl-C, or SIGTERM on Unix.

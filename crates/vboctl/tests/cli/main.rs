@@ -1,3 +1,24 @@
-//! The `vboctl` binary as users run it.
+//! The vboctl binary as users run it: output, formats and exit codes.
 
 mod emulator;
+mod generated;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The repository's top folder; commands run there so paths in output are short and stable.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// `vboctl` run from the repository's top folder, without colours.
+fn vboctl() -> Command {
+    let mut command = Command::cargo_bin("vboctl").unwrap();
+    command.current_dir(repository()).env("NO_COLOR", "1");
+    command
+}

@@ -1,0 +1,111 @@
+//! Every example validates clean, and the committed schema accepts every example document.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use vbo_model::load;
+
+use crate::repository;
+
+fn example_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(repository().join("examples"))
+        .into_iter()
+        .map(|entry| entry.unwrap().into_path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn examples_validate_clean_even_when_strict() {
+    let loaded = load(&[repository().join("examples")]);
+    assert!(loaded.diagnostics.is_empty(), "{}", loaded.render(false));
+    assert!(!loaded.has_errors(true));
+    assert_eq!(loaded.files.len(), example_files().len());
+    assert_eq!(loaded.documents.len(), 16);
+}
+
+#[test]
+fn msp_repository_holds_a_dozen_organizations_in_multi_document_files() {
+    let loaded = load(&[repository().join("examples/msp")]);
+    assert!(loaded.diagnostics.is_empty(), "{}", loaded.render(false));
+    assert_eq!(loaded.documents.len(), 12);
+    assert!(loaded.files.len() >= 3);
+    let multi_document = loaded.files.iter().any(|file| {
+        loaded
+            .documents
+            .iter()
+            .filter(|document| &document.file == file)
+            .count()
+            > 1
+    });
+    assert!(multi_document);
+}
+
+#[test]
+fn examples_use_env_secrets_only() {
+    let loaded = load(&[repository().join("examples")]);
+    for document in &loaded.documents {
+        let fields = document.manifest.spec.secret_fields();
+        assert!(!fields.is_empty(), "{}", document.location());
+        for field in fields {
+            assert!(
+                matches!(field.reference, vbo_model::SecretRef::FromEnv(_)),
+                "{} {}",
+                document.location(),
+                field.path
+            );
+        }
+    }
+}
+
+#[test]
+fn every_example_starts_with_a_modeline_that_finds_the_schema() {
+    for file in example_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let first = text.lines().next().unwrap_or_default();
+        let target = first
+            .strip_prefix("# yaml-language-server: $schema=")
+            .unwrap_or_else(|| panic!("{} has no modeline", file.display()));
+        assert!(
+            target.ends_with("schemas/organization.schema.json"),
+            "{}",
+            file.display()
+        );
+        let schema = file.parent().unwrap().join(target);
+        assert!(
+            schema.is_file(),
+            "{} points at {}",
+            file.display(),
+            schema.display()
+        );
+    }
+}
+
+#[test]
+fn committed_schema_accepts_every_example_document() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repository().join("schemas/organization.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut documents = 0;
+    for file in example_files() {
+        for document in yaml_documents(&file) {
+            let errors: Vec<String> = validator
+                .iter_errors(&document)
+                .map(|error| format!("{} at {}", error.masked(), error.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+            documents += 1;
+        }
+    }
+    assert_eq!(documents, 16);
+}
+
+/// The documents of a YAML file as JSON, read independently of the loader.
+fn yaml_documents(file: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(file).unwrap();
+    serde_saphyr::from_multiple(&text).unwrap()
+}

@@ -1,0 +1,14 @@
+//! Integration tests of loading and validation: the examples, the corpus of invalid manifests,
+//! discovery of files, and arbitrary input.
+
+mod corpus;
+mod examples;
+mod fuzz;
+mod loader;
+
+use std::path::{Path, PathBuf};
+
+/// The repository's top folder.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

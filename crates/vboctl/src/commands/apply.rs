@@ -1,0 +1,455 @@
+//! `vboctl apply`: carry out a plan, from manifests (after confirmation) or from a saved plan.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use owo_colors::OwoColorize;
+use serde::Serialize;
+use vbo_apply::{ApplyOptions, Scope, StepKind, StepOutcome, StepResult, Unconverged};
+use vbo_client::{Client, api_base_url};
+use vbo_plan::{Action, Desired, Plan, render};
+
+use crate::commands::Status;
+use crate::commands::plan::{ScopeArgs, check_secrets, count, prepare};
+use crate::commands::show::read_plan_file;
+use crate::connection::ConnectionArgs;
+use crate::error::CliError;
+use crate::ui::Ui;
+
+/// How to report an apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ApplyFormat {
+    /// A line per finished change and a summary, for people.
+    #[default]
+    Text,
+    /// One JSON document with every change's result and the summary, for tools.
+    Json,
+}
+
+/// Arguments of `vboctl apply`.
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    /// Manifest files or directories to read (default: the current directory).
+    #[arg(value_name = "PATH", conflicts_with = "plan")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Apply a plan saved with `vboctl plan --out FILE` instead of planning now. It is applied
+    /// without a prompt, and refused if the server changed since it was made.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) plan: Option<PathBuf>,
+
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    pub(crate) auto_approve: bool,
+
+    /// Only create organizations: updates and deletes are shown but skipped.
+    #[arg(long)]
+    pub(crate) create_only: bool,
+
+    /// How many changes to carry out at once.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) parallelism: u16,
+
+    /// How to report the result.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: ApplyFormat,
+
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+}
+
+pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
+    let (client, plan, desired) = match &args.plan {
+        Some(path) => {
+            if args.scope.prune {
+                return Err(CliError::usage(
+                    "--prune cannot be combined with --plan",
+                    "a saved plan deletes what it was planned to delete: plan again with --prune to include deletes",
+                ));
+            }
+            from_saved_plan(path, &args.connection, ui).await?
+        }
+        None => {
+            let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
+            show_plan(&prepared.plan, args.format, ui);
+            refuse_errors(&prepared.plan)?;
+            if prepared.plan.has_changes() {
+                confirm(&prepared.plan, args.auto_approve, args.create_only, ui)?;
+            }
+            (prepared.client, prepared.plan, prepared.desired)
+        }
+    };
+    let scope = if args.create_only {
+        Scope::CreateOnly
+    } else {
+        Scope::All
+    };
+    execute(
+        &client,
+        &plan,
+        &desired,
+        scope,
+        usize::from(args.parallelism),
+        args.format,
+        ui,
+    )
+    .await
+}
+
+/// Reads a saved plan and checks that it still describes the server: same server, every
+/// organization it saw unchanged, no new one.
+async fn from_saved_plan(
+    path: &PathBuf,
+    connection: &ConnectionArgs,
+    ui: &Ui,
+) -> Result<(Client, Plan, Vec<Desired>), CliError> {
+    let file = read_plan_file(path)?;
+    refuse_errors(&file.plan)?;
+    let mut connection = connection.clone();
+    match &connection.server {
+        Some(server) => {
+            let given = api_base_url(server)?;
+            let planned = api_base_url(&file.server)?;
+            if given != planned {
+                return Err(CliError::usage(
+                    format!(
+                        "the plan was made for {} but --server is {}",
+                        file.server,
+                        given.as_str().trim_end_matches('/')
+                    ),
+                    "apply a plan to the server it was made for, or plan again",
+                ));
+            }
+        }
+        None => connection.server = Some(file.server.clone()),
+    }
+    check_secrets(&file.desired)?;
+    let config = connection.client_config(&mut |warning| ui.warn(warning))?;
+    let client = Client::connect(config).await?;
+    let observed = client.list().await?;
+    let staleness = file.staleness(&observed);
+    if !staleness.is_fresh() {
+        let mut lines = Vec::new();
+        for (label, names) in [
+            ("added", &staleness.added),
+            ("changed", &staleness.changed),
+            ("removed", &staleness.removed),
+        ] {
+            for name in names {
+                lines.push(format!("  {label} since the plan: {name}"));
+            }
+        }
+        if lines.is_empty() {
+            lines.push("  the list of organizations changed".to_owned());
+        }
+        return Err(CliError::usage(
+            format!(
+                "refusing to apply a stale plan: the server changed since {} was made\n{}",
+                path.display(),
+                lines.join("\n")
+            ),
+            "run `vboctl plan --out FILE` again and review the new plan",
+        ));
+    }
+    Ok((client, file.plan, file.desired))
+}
+
+fn refuse_errors(plan: &Plan) -> Result<(), CliError> {
+    if plan.has_errors() {
+        return Err(CliError::message(format!(
+            "refusing to apply: {} could not be planned; nothing was changed",
+            count(plan.errors.len(), "organization")
+        )));
+    }
+    Ok(())
+}
+
+/// Shows the plan: on standard output for text, on standard error when standard output carries
+/// the JSON report.
+fn show_plan(plan: &Plan, format: ApplyFormat, ui: &Ui) {
+    match format {
+        ApplyFormat::Text => {
+            print!("{}", render::text(plan, ui.stdout_color));
+            let _ = std::io::stdout().flush();
+        }
+        ApplyFormat::Json => eprint!("{}", render::text(plan, ui.stderr_color)),
+    }
+}
+
+/// Asks for `yes` on a terminal; refuses without one unless `--auto-approve`.
+fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Result<(), CliError> {
+    if auto_approve {
+        return Ok(());
+    }
+    if !ui.stdin_terminal {
+        return Err(CliError::usage(
+            "refusing to apply without confirmation: standard input is not a terminal",
+            "review the plan above and pass --auto-approve, or save it with `vboctl plan --out FILE` and apply that with `vboctl apply --plan FILE`",
+        ));
+    }
+    let deletes: Vec<&str> = plan
+        .actionable()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !deletes.is_empty() && !create_only {
+        eprintln!();
+        eprintln!("These organizations will be DELETED from the server:");
+        for name in &deletes {
+            eprintln!("  - {name}");
+        }
+    }
+    eprintln!();
+    eprint!("Apply these changes? Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::message(format!("cannot read the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(CliError::message("apply cancelled; nothing was changed"))
+    }
+}
+
+/// The JSON report of `apply --format json`.
+#[derive(Serialize)]
+struct Report {
+    format_version: &'static str,
+    server: String,
+    results: Vec<ResultEntry>,
+    skipped: Vec<String>,
+    unconverged: Vec<String>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct ResultEntry {
+    address: String,
+    name: String,
+    action: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    attempts: u32,
+    duration_ms: u128,
+}
+
+#[derive(Default, Serialize)]
+struct Summary {
+    created: usize,
+    updated: usize,
+    deleted: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+async fn execute(
+    client: &Client,
+    plan: &Plan,
+    desired: &[Desired],
+    scope: Scope,
+    parallelism: usize,
+    format: ApplyFormat,
+    ui: &Ui,
+) -> Result<Status, CliError> {
+    let (steps, skipped) = vbo_apply::steps(plan, desired, scope)
+        .map_err(|e| CliError::message(format!("cannot apply the plan: {e}")))?;
+    if steps.is_empty() && skipped.is_empty() {
+        if format == ApplyFormat::Json {
+            print_report(client, &[], &skipped, &[]);
+        } else {
+            println!("Nothing to apply.");
+        }
+        return Ok(Status::Success);
+    }
+    let text = format == ApplyFormat::Text;
+    let progress = (text && ui.stderr_terminal && !steps.is_empty()).then(|| {
+        let bar = ProgressBar::new(steps.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} changes {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let options = ApplyOptions {
+        parallelism,
+        ..ApplyOptions::default()
+    };
+    let results = vbo_apply::apply(client, steps, &options, |result| {
+        if text {
+            let line = result_line(result, ui.stdout_color);
+            match &progress {
+                Some(bar) => {
+                    bar.suspend(|| println!("{line}"));
+                    bar.inc(1);
+                }
+                None => println!("{line}"),
+            }
+        }
+    })
+    .await;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+
+    let unconverged = match client.list().await {
+        Ok(observed) => vbo_apply::verify(&results, desired, &observed)
+            .iter()
+            .map(Unconverged::to_string)
+            .collect(),
+        Err(error) => vec![format!(
+            "could not list the server to verify the result: {error}"
+        )],
+    };
+
+    if format == ApplyFormat::Json {
+        print_report(client, &results, &skipped, &unconverged);
+    } else {
+        for address in &skipped {
+            println!("  skipped {address} (--create-only)");
+        }
+        println!("{}", summary_line(&summarize(&results, skipped.len())));
+        for problem in &unconverged {
+            ui.error(problem, None);
+        }
+    }
+    let failed = results.iter().filter(|r| !r.outcome.is_success()).count();
+    if failed == 0 && unconverged.is_empty() {
+        Ok(Status::Success)
+    } else {
+        Err(CliError::usage(
+            format!(
+                "apply did not complete: {} failed, {} not converged",
+                count(failed, "change"),
+                count(unconverged.len(), "organization")
+            ),
+            "fix what is reported above and run apply again: it carries on from where this run stopped",
+        ))
+    }
+}
+
+fn summarize(results: &[StepResult], skipped: usize) -> Summary {
+    let mut summary = Summary {
+        skipped,
+        ..Summary::default()
+    };
+    for result in results {
+        match result.outcome {
+            StepOutcome::Created { .. } | StepOutcome::Adopted { .. } => summary.created += 1,
+            StepOutcome::Updated => summary.updated += 1,
+            StepOutcome::Deleted => summary.deleted += 1,
+            StepOutcome::Failed { .. } => summary.failed += 1,
+        }
+    }
+    summary
+}
+
+fn summary_line(summary: &Summary) -> String {
+    let mut line = format!(
+        "Apply complete: {} created, {} updated, {} deleted, {} failed.",
+        summary.created, summary.updated, summary.deleted, summary.failed
+    );
+    if summary.skipped > 0 {
+        line.push_str(&format!(" {} skipped.", summary.skipped));
+    }
+    line
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
+}
+
+/// `+ created contoso.onmicrosoft.com (id …) 1.2s`, `x failed fabrikam.com: <message>`.
+fn result_line(result: &StepResult, colored: bool) -> String {
+    let name = &result.step.name;
+    let took = seconds(result.duration);
+    let (glyph, text) = match &result.outcome {
+        StepOutcome::Created { id, .. } => ('+', format!("created {name} (id {id}) {took}")),
+        StepOutcome::Adopted { id, .. } => (
+            '+',
+            format!(
+                "created {name} (id {id}) {took}; found on the server after an answer was lost, not created twice"
+            ),
+        ),
+        StepOutcome::Updated => ('~', format!("updated {name} {took}")),
+        StepOutcome::Deleted => ('-', format!("deleted {name} {took}")),
+        StepOutcome::Failed { message } => ('x', format!("failed {name}: {message}")),
+    };
+    if !colored {
+        return format!("{glyph} {text}");
+    }
+    match glyph {
+        '+' => format!("{} {text}", glyph.green().bold()),
+        '~' => format!("{} {text}", glyph.yellow().bold()),
+        _ => format!("{} {text}", glyph.red().bold()),
+    }
+}
+
+fn print_report(
+    client: &Client,
+    results: &[StepResult],
+    skipped: &[String],
+    unconverged: &[String],
+) {
+    let report = Report {
+        format_version: "1.0",
+        server: client.server().to_owned(),
+        results: results.iter().map(entry).collect(),
+        skipped: skipped.to_vec(),
+        unconverged: unconverged.to_vec(),
+        summary: summarize(results, skipped.len()),
+    };
+    // Strings, numbers and booleans only: serializing cannot fail.
+    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+    println!("{json}");
+}
+
+fn entry(result: &StepResult) -> ResultEntry {
+    let (status, id, server_name, message) = match &result.outcome {
+        StepOutcome::Created { id, server_name } => {
+            ("created", Some(id.clone()), Some(server_name.clone()), None)
+        }
+        StepOutcome::Adopted { id, server_name } => {
+            ("adopted", Some(id.clone()), Some(server_name.clone()), None)
+        }
+        StepOutcome::Updated => ("updated", step_id(&result.step.kind), None, None),
+        StepOutcome::Deleted => ("deleted", step_id(&result.step.kind), None, None),
+        StepOutcome::Failed { message } => (
+            "failed",
+            step_id(&result.step.kind),
+            None,
+            Some(message.clone()),
+        ),
+    };
+    ResultEntry {
+        address: result.step.address.clone(),
+        name: result.step.name.clone(),
+        action: result.step.action(),
+        status,
+        id,
+        server_name,
+        message,
+        attempts: result.attempts,
+        duration_ms: result.duration.as_millis(),
+    }
+}
+
+fn step_id(kind: &StepKind) -> Option<String> {
+    match kind {
+        StepKind::Update { id, .. } | StepKind::Delete { id } => Some(id.clone()),
+        StepKind::Create { .. } => None,
+    }
+}

@@ -1,0 +1,242 @@
+//! `vboctl plan`: validate the manifests, read the server, and show what apply would do.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use vbo_client::Client;
+use vbo_model::Organization;
+use vbo_model::load::{Loaded, load};
+use vbo_plan::{Desired, Plan, PlanFile, PlanOptions, render};
+
+use crate::commands::Status;
+use crate::connection::ConnectionArgs;
+use crate::error::CliError;
+use crate::ui::Ui;
+
+/// How to show a plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PlanFormat {
+    /// For people at a terminal.
+    #[default]
+    Text,
+    /// The versioned JSON document described in docs/plan-format.md.
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+/// Which organizations a plan may touch.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ScopeArgs {
+    /// Also delete organizations that are on the server but in no manifest.
+    #[arg(long)]
+    pub(crate) prune: bool,
+
+    /// Allow --prune with no manifests at all, which deletes every organization on the server.
+    #[arg(long, requires = "prune")]
+    pub(crate) allow_empty: bool,
+}
+
+/// Arguments of `vboctl plan`.
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// Manifest files or directories to read (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// Also save the plan to FILE (mode 0600) for `vboctl apply --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+
+    /// How to show the plan.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: PlanFormat,
+
+    /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    pub(crate) detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub(crate) scope: ScopeArgs,
+
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+}
+
+/// What planning produced, for `plan` to show and `apply` to carry out.
+pub(crate) struct Prepared {
+    pub(crate) client: Client,
+    pub(crate) desired: Vec<Desired>,
+    pub(crate) observed: Vec<Organization>,
+    pub(crate) plan: Plan,
+}
+
+pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
+    let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
+    let plan = &prepared.plan;
+    if let Some(out) = &args.out {
+        save(
+            out,
+            PlanFile::new(plan.clone(), &prepared.desired, &prepared.observed),
+        )?;
+        ui.note(&format!(
+            "Saved the plan to {}. Apply it with: vboctl apply --plan {}",
+            out.display(),
+            out.display()
+        ));
+    }
+    print(plan, args.format, ui);
+    if plan.has_errors() {
+        return Err(CliError::message(format!(
+            "{} could not be planned",
+            count(plan.errors.len(), "organization")
+        )));
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        Status::ChangesPresent
+    } else {
+        Status::Success
+    })
+}
+
+/// Prints a plan on standard output in `format`.
+pub(crate) fn print(plan: &Plan, format: PlanFormat, ui: &Ui) {
+    let rendered = match format {
+        PlanFormat::Text => render::text(plan, ui.stdout_color),
+        PlanFormat::Json => render::json(plan),
+        PlanFormat::Markdown => render::markdown(plan),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(rendered.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Everything before rendering, shared with `apply`: read and validate the manifests, check that
+/// every secret can be read, log in, list, and plan. Fails before any network call when a
+/// manifest is invalid or a secret is missing.
+pub(crate) async fn prepare(
+    paths: &[PathBuf],
+    scope: &ScopeArgs,
+    connection: &ConnectionArgs,
+    ui: &Ui,
+) -> Result<Prepared, CliError> {
+    let desired = desired_from_manifests(paths, ui)?;
+    if scope.prune && desired.is_empty() && !scope.allow_empty {
+        return Err(CliError::usage(
+            "refusing to prune with no manifests: every organization on the server would be deleted",
+            "check the paths you gave; pass --allow-empty if deleting everything is really what you want",
+        ));
+    }
+    check_secrets(&desired)?;
+    let config = connection.client_config(&mut |warning| ui.warn(warning))?;
+    let client = Client::connect(config).await?;
+    let observed = client.list().await?;
+    let options = PlanOptions {
+        prune: scope.prune,
+        server: client.server().to_owned(),
+    };
+    let plan = vbo_plan::plan(&desired, &observed, &options);
+    Ok(Prepared {
+        client,
+        desired,
+        observed,
+        plan,
+    })
+}
+
+/// Reads and validates the manifests under `paths` (default `.`), printing every diagnostic on
+/// standard error; fails when any is an error.
+pub(crate) fn desired_from_manifests(paths: &[PathBuf], ui: &Ui) -> Result<Vec<Desired>, CliError> {
+    let default = [PathBuf::from(".")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let loaded: Loaded = load(paths);
+    if !loaded.diagnostics.is_empty() {
+        eprint!("{}", loaded.render(ui.stderr_color));
+    }
+    if loaded.has_errors(false) {
+        return Err(CliError::usage(
+            format!(
+                "the manifests have {}; nothing was sent to the server",
+                count(
+                    loaded.count(vbo_model::diagnostic::Severity::Error),
+                    "error"
+                )
+            ),
+            "fix them and run again; `vboctl validate` checks manifests without a server",
+        ));
+    }
+    Ok(loaded
+        .documents
+        .into_iter()
+        .map(|document| Desired {
+            origin: document.location(),
+            name: document.manifest.metadata.name,
+            spec: document.manifest.spec,
+        })
+        .collect())
+}
+
+/// Checks that every secret reference can be read now, naming each one that cannot. The values
+/// are read and dropped: a plan holds references only.
+pub(crate) fn check_secrets(desired: &[Desired]) -> Result<(), CliError> {
+    let mut problems = Vec::new();
+    for organization in desired {
+        for field in organization.spec.secret_fields() {
+            if let Err(error) = field.reference.resolve() {
+                problems.push(format!(
+                    "  {} ({}): spec.{}: {error}",
+                    organization.name, organization.origin, field.path
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::usage(
+        format!(
+            "{} cannot be read; nothing was sent to the server:\n{}",
+            count(problems.len(), "secret"),
+            problems.join("\n")
+        ),
+        "set the environment variables or create the files the manifests name",
+    ))
+}
+
+/// Writes a saved plan atomically (temporary file, fsync, rename) and readable by its owner
+/// only. Refuses plans whose manifests hold literal secrets: a saved plan never holds a value.
+fn save(path: &Path, file: PlanFile) -> Result<(), CliError> {
+    let literals = file.literal_secrets();
+    if !literals.is_empty() {
+        let list: Vec<String> = literals
+            .iter()
+            .map(|l| format!("  {} ({}): spec.{}", l.name, l.origin, l.path))
+            .collect();
+        return Err(CliError::usage(
+            format!(
+                "cannot save the plan: a saved plan holds secret references, never values, and these secrets are written in the manifests:\n{}",
+                list.join("\n")
+            ),
+            "use {fromEnv: VAR} or {fromFile: path} for them",
+        ));
+    }
+    let json = file
+        .to_json()
+        .map_err(|e| CliError::message(format!("cannot save the plan: {e}")))?;
+    crate::files::write_private_atomically(path, json.as_bytes())
+        .map_err(|e| CliError::message(format!("cannot write the plan to {}: {e}", path.display())))
+}
+
+/// `1 error`, `2 errors`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

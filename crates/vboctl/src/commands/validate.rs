@@ -1,0 +1,94 @@
+//! `vboctl validate`: every problem in every manifest, in one run.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use vbo_model::Severity;
+
+use super::{Error, Status};
+
+/// Check manifests: YAML syntax, the schema, and the rules between fields.
+///
+/// Reports every problem of every file in one run, each at its file:line:column: YAML syntax
+/// errors, unknown or misspelt fields, wrong types and values, the rules between fields, and
+/// names used twice. Nothing is sent to the server and secrets are not resolved: the variables
+/// and files that `fromEnv` and `fromFile` name need not exist.
+///
+/// Exit code 0 when the manifests are valid (warnings allowed unless --strict), 1 otherwise.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Files or folders to check. Folders are searched for *.yaml and *.yml files, skipping
+    /// hidden ones.
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Treat warnings (literal secrets, SSL off, skipped certificate checks) as errors.
+    #[arg(long)]
+    strict: bool,
+    /// `text` for people (with the offending source line), `json` for tools: an array of
+    /// `{file, line, column, severity, message}` objects, with `hint` when there is one.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub(crate) fn run(args: Args) -> Result<Status, Error> {
+    let loaded = vbo_model::load(&args.paths);
+    let failed = loaded.has_errors(args.strict);
+    let stdout_error = |source| Error::Write {
+        path: "-".into(),
+        source,
+    };
+    match args.format {
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&loaded.diagnostics)?;
+            text.push('\n');
+            std::io::stdout()
+                .write_all(text.as_bytes())
+                .map_err(stdout_error)?;
+        }
+        Format::Text => {
+            let mut out = anstream::stdout();
+            let errors = loaded.count(Severity::Error);
+            let warnings = loaded.count(Severity::Warning);
+            let summary = if failed {
+                format!(
+                    "invalid: {}, {}{}",
+                    plural(errors, "error"),
+                    plural(warnings, "warning"),
+                    if args.strict && errors == 0 {
+                        " (--strict makes warnings errors)"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                format!(
+                    "valid: {} in {}, {}",
+                    plural(loaded.documents.len(), "organization"),
+                    plural(loaded.files.len(), "file"),
+                    plural(warnings, "warning"),
+                )
+            };
+            write!(out, "{}", loaded.render(true)).map_err(stdout_error)?;
+            writeln!(out, "{summary}").map_err(stdout_error)?;
+        }
+    }
+    Ok(if failed {
+        Status::Failure
+    } else {
+        Status::Success
+    })
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

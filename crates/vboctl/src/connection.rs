@@ -1,0 +1,137 @@
+//! How to reach the server: the connection options shared by every command that talks to it.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use vbo_client::{ClientConfig, TlsOptions};
+use vbo_model::Secret;
+
+use crate::error::CliError;
+
+/// Connection options, accepted after the subcommand by every command that talks to a server.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Server connection")]
+pub(crate) struct ConnectionArgs {
+    /// The server's REST API, for example https://vbo.example.com:4443 (a trailing /v3 is accepted).
+    #[arg(long, env = "VBOCTL_SERVER", value_name = "URL")]
+    pub(crate) server: Option<String>,
+
+    /// The user to log in as, often DOMAIN\user. The password comes from VBOCTL_PASSWORD,
+    /// --password-stdin or --password-file, never from a flag value.
+    #[arg(long, env = "VBOCTL_USERNAME", value_name = "USER")]
+    pub(crate) username: Option<String>,
+
+    /// Read the password from the first line of standard input.
+    #[arg(long, conflicts_with = "password_file")]
+    pub(crate) password_stdin: bool,
+
+    /// Read the password from this file (a trailing newline is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+
+    /// Also trust the certificate authorities in this PEM file, for example a server's
+    /// self-signed certificate.
+    #[arg(long, env = "VBOCTL_CA_CERT", value_name = "FILE")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Do not verify the server's TLS certificate. Anyone on the network path can then read your
+    /// credentials: use only for throwaway test servers.
+    #[arg(long, env = "VBOCTL_INSECURE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub(crate) insecure: bool,
+
+    /// Seconds to wait for a connection to the server.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub(crate) connect_timeout: u64,
+
+    /// Seconds to wait for each request's answer.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub(crate) request_timeout: u64,
+}
+
+/// The environment variable that holds the password.
+pub(crate) const PASSWORD_ENV: &str = "VBOCTL_PASSWORD";
+
+impl ConnectionArgs {
+    /// The client configuration these options describe, reading the password from where they
+    /// say. Prints the warnings that insecure transport deserves.
+    pub(crate) fn client_config(
+        &self,
+        warn: &mut dyn FnMut(&str),
+    ) -> Result<ClientConfig, CliError> {
+        let server = self.server.clone().ok_or_else(|| {
+            CliError::usage("no server given", "pass --server URL or set VBOCTL_SERVER")
+        })?;
+        let username = self.username.clone().ok_or_else(|| {
+            CliError::usage(
+                "no username given",
+                "pass --username USER or set VBOCTL_USERNAME",
+            )
+        })?;
+        let password = self.password()?;
+        if self.insecure {
+            warn(
+                "TLS certificate verification is off (--insecure): anyone on the network path can \
+                 read your credentials",
+            );
+        }
+        if server
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("http://")
+        {
+            warn(
+                "the server URL is http://: the password travels unencrypted; use this only for a local emulator",
+            );
+        }
+        let mut config = ClientConfig::new(server, username, password);
+        config.tls = TlsOptions {
+            ca_cert: self.ca_cert.clone(),
+            insecure: self.insecure,
+        };
+        config.connect_timeout = Duration::from_secs(self.connect_timeout.max(1));
+        config.request_timeout = Duration::from_secs(self.request_timeout.max(1));
+        Ok(config)
+    }
+
+    fn password(&self) -> Result<Secret, CliError> {
+        if self.password_stdin {
+            let mut input = String::new();
+            std::io::stdin().read_to_string(&mut input).map_err(|e| {
+                CliError::message(format!("cannot read the password from standard input: {e}"))
+            })?;
+            let line = input.lines().next().unwrap_or_default();
+            return non_empty(Secret::new(line), "standard input");
+        }
+        if let Some(path) = &self.password_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::message(format!(
+                    "cannot read the password file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            return non_empty(
+                Secret::new(text.trim_end_matches(['\n', '\r'])),
+                &path.display().to_string(),
+            );
+        }
+        match std::env::var(PASSWORD_ENV) {
+            Ok(value) => non_empty(Secret::new(value), PASSWORD_ENV),
+            Err(_) => Err(CliError::usage(
+                "no password given",
+                "set VBOCTL_PASSWORD, or pass --password-stdin or --password-file FILE",
+            )),
+        }
+    }
+}
+
+fn non_empty(secret: Secret, source: &str) -> Result<Secret, CliError> {
+    if secret.expose().is_empty() {
+        Err(CliError::message(format!(
+            "the password from {source} is empty"
+        )))
+    } else {
+        Ok(secret)
+    }
+}
