@@ -42,6 +42,7 @@ enum Command {
     Show(commands::show::ShowArgs),
     Schema(commands::schema::Args),
     Emulator(Box<commands::emulator::EmulatorArgs>),
+    Demo(commands::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => block_on(commands::plan::run(*args, &ui)),
         Command::Apply(args) => block_on(commands::apply::run(*args, &ui)),
         Command::Emulator(args) => commands::emulator::run(*args),
+        Command::Demo(args) => commands::demo::run(args, &ui),
     };
     match result {
         Ok(Status::Success) => ExitCode::SUCCESS,
