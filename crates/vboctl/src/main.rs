@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     };
     logging::init(ui.stderr_color, default_log_level);
     let result = match cli.command {
-        Command::Validate(args) => commands::validate::run(args).map_err(CliError::from),
+        Command::Validate(args) => commands::validate::run(args, &ui).map_err(CliError::from),
         Command::Schema(args) => commands::schema::run(args).map_err(CliError::from),
         Command::Show(args) => commands::show::run(args, &ui),
         Command::Plan(args) => block_on(commands::plan::run(*args, &ui)),

@@ -36,7 +36,7 @@ enum Format {
     Json,
 }
 
-pub(crate) fn run(args: Args) -> Result<Status, Error> {
+pub(crate) fn run(args: Args, ui: &crate::ui::Ui) -> Result<Status, Error> {
     let loaded = vbo_model::load(&args.paths);
     let failed = loaded.has_errors(args.strict);
     let stdout_error = |source| Error::Write {
@@ -74,7 +74,7 @@ pub(crate) fn run(args: Args) -> Result<Status, Error> {
                     plural(warnings, "warning"),
                 )
             };
-            write!(out, "{}", loaded.render(true)).map_err(stdout_error)?;
+            write!(out, "{}", loaded.render(ui.stdout_color)).map_err(stdout_error)?;
             writeln!(out, "{summary}").map_err(stdout_error)?;
         }
     }
