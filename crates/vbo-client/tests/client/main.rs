@@ -1,4 +1,7 @@
-//! The client against the in-process emulator: login, TLS trust, retries and token refresh.
+//! The client against the in-process emulator (login, TLS trust, retries, token refresh) and
+//! against a stub answering as later API versions do.
+
+mod variants;
 
 use std::time::Duration;
 
