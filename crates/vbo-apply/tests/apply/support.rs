@@ -87,8 +87,9 @@ pub(crate) async fn plan_and_apply(
 ) -> Vec<StepResult> {
     let plan = plan(client, desired, prune).await;
     let (steps, _) = vbo_apply::steps(&plan, desired, Scope::All).expect("steps");
+    // All at once: a run then lasts as long as its slowest change, not a sum of waves.
     let options = ApplyOptions {
-        parallelism: 10,
+        parallelism: desired.len().max(1),
         create_retry: quick_retries(),
     };
     vbo_apply::apply(client, steps, &options, |_| {}).await
