@@ -16,20 +16,7 @@ pub(crate) fn organizations(count: usize) -> Vec<(String, OrganizationBody<Secre
 }
 
 fn empty(kind: OrganizationType, name: &str) -> OrganizationBody<Secret> {
-    OrganizationBody {
-        kind,
-        name: Some(name.to_owned()),
-        region: None,
-        is_exchange_online: None,
-        is_share_point_online: None,
-        exchange_online_settings: None,
-        share_point_online_settings: None,
-        office365_settings: None,
-        is_exchange: None,
-        exchange_settings: None,
-        is_share_point: None,
-        share_point_settings: None,
-    }
+    OrganizationBody::named(kind, name)
 }
 
 fn password(n: usize) -> Option<Secret> {

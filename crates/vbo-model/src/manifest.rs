@@ -196,20 +196,7 @@ impl Spec {
         name: &str,
         mut secret: impl FnMut(&str, &SecretRef) -> Result<T, E>,
     ) -> Result<OrganizationBody<T>, E> {
-        let mut body = OrganizationBody {
-            kind: self.kind(),
-            name: Some(name.to_owned()),
-            region: None,
-            is_exchange_online: None,
-            is_share_point_online: None,
-            exchange_online_settings: None,
-            share_point_online_settings: None,
-            office365_settings: None,
-            is_exchange: None,
-            exchange_settings: None,
-            is_share_point: None,
-            share_point_settings: None,
-        };
+        let mut body = OrganizationBody::named(self.kind(), name);
         match self {
             Spec::Office365(spec) => {
                 body.region = Some(spec.region);

@@ -299,6 +299,24 @@ pub struct OrganizationBody<S = Secret> {
 }
 
 impl<S> OrganizationBody<S> {
+    /// A body of `kind` called `name`, with every other property unset.
+    pub fn named(kind: OrganizationType, name: impl Into<String>) -> Self {
+        Self {
+            kind,
+            name: Some(name.into()),
+            region: None,
+            is_exchange_online: None,
+            is_share_point_online: None,
+            exchange_online_settings: None,
+            share_point_online_settings: None,
+            office365_settings: None,
+            is_exchange: None,
+            exchange_settings: None,
+            is_share_point: None,
+            share_point_settings: None,
+        }
+    }
+
     /// What the server will report about an organization made from this body: every
     /// non-secret property, with the workload settings present only where their flag is on.
     pub fn state(&self) -> OrganizationState {
