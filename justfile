@@ -16,3 +16,11 @@ test:
 schema:
     cargo run -q -p vboctl -- schema --out schemas/organization.schema.json
     cargo run -q -p vboctl -- schema --format markdown --out docs/manifest.md
+
+# The whole loop against an embedded emulator.
+demo:
+    cargo run --release -p vboctl -- demo
+
+# Time validate, plan and apply at 2,000 organizations (see docs/benchmarks.md).
+bench:
+    BENCH_LATENCY=20..40 bench/run.sh 2000 3000 1 10 32
