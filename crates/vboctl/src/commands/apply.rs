@@ -79,7 +79,7 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
             let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
             show_plan(&prepared.plan, args.format, ui);
             refuse_errors(&prepared.plan)?;
-            if prepared.plan.has_changes() {
+            if will_change(&prepared.plan, args.create_only) {
                 confirm(&prepared.plan, args.auto_approve, args.create_only, ui)?;
             }
             (prepared.client, prepared.plan, prepared.desired)
@@ -119,11 +119,11 @@ async fn from_saved_plan(
             if given != planned {
                 return Err(CliError::usage(
                     format!(
-                        "the plan was made for {} but --server is {}",
+                        "the plan was made for {} but the server given (--server or VBOCTL_SERVER) is {}",
                         file.server,
                         given.as_str().trim_end_matches('/')
                     ),
-                    "apply a plan to the server it was made for, or plan again",
+                    "apply a plan to the server it was made for (without --server or VBOCTL_SERVER, the plan's own server is used), or plan again against this one",
                 ));
             }
         }
@@ -182,6 +182,16 @@ fn show_plan(plan: &Plan, format: ApplyFormat, ui: &Ui) {
     }
 }
 
+/// Whether applying `plan` would change the server: with `--create-only` only its creates
+/// count, so a run that would skip everything needs no confirmation.
+fn will_change(plan: &Plan, create_only: bool) -> bool {
+    if create_only {
+        plan.actionable().any(|c| c.action == Action::Create)
+    } else {
+        plan.has_changes()
+    }
+}
+
 /// Asks for `yes` on a terminal; refuses without one unless `--auto-approve`.
 fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Result<(), CliError> {
     if auto_approve {
@@ -198,7 +208,20 @@ fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Resul
         .filter(|c| c.action == Action::Delete)
         .map(|c| c.name.as_str())
         .collect();
-    if !deletes.is_empty() && !create_only {
+    if create_only {
+        let skipped = plan
+            .actionable()
+            .filter(|c| c.action != Action::Create)
+            .count();
+        if skipped > 0 {
+            eprintln!();
+            eprintln!(
+                "With --create-only, only the creates are made; {} shown above {} skipped.",
+                count(skipped, "other change"),
+                if skipped == 1 { "is" } else { "are" }
+            );
+        }
+    } else if !deletes.is_empty() {
         eprintln!();
         eprintln!("These organizations will be DELETED from the server:");
         for name in &deletes {
