@@ -1,5 +1,6 @@
 //! `vboctl apply`: carry out a plan, from manifests (after confirmation) or from a saved plan.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -142,7 +143,7 @@ async fn from_saved_plan(
             ("removed", &staleness.removed),
         ] {
             for name in names {
-                lines.push(format!("  {label} since the plan: {name}"));
+                lines.push(format!("  {label} since the plan: {}", printable(name)));
             }
         }
         if lines.is_empty() {
@@ -225,7 +226,7 @@ fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Resul
         eprintln!();
         eprintln!("These organizations will be DELETED from the server:");
         for name in &deletes {
-            eprintln!("  - {name}");
+            eprintln!("  - {}", printable(name));
         }
     }
     eprintln!();
@@ -397,19 +398,23 @@ fn seconds(duration: Duration) -> String {
 
 /// `+ created contoso.onmicrosoft.com (id …) 1.2s`, `x failed fabrikam.com: <message>`.
 fn result_line(result: &StepResult, colored: bool) -> String {
-    let name = &result.step.name;
+    let name = printable(&result.step.name);
     let took = seconds(result.duration);
     let (glyph, text) = match &result.outcome {
-        StepOutcome::Created { id, .. } => ('+', format!("created {name} (id {id}) {took}")),
+        StepOutcome::Created { id, .. } => {
+            let id = printable(id);
+            ('+', format!("created {name} (id {id}) {took}"))
+        }
         StepOutcome::Adopted { id, .. } => (
             '+',
             format!(
-                "created {name} (id {id}) {took}; found on the server after an answer was lost, not created twice"
+                "created {name} (id {}) {took}; found on the server after an answer was lost, not created twice",
+                printable(id)
             ),
         ),
         StepOutcome::Updated => ('~', format!("updated {name} {took}")),
         StepOutcome::Deleted => ('-', format!("deleted {name} {took}")),
-        StepOutcome::Failed { message } => ('x', format!("failed {name}: {message}")),
+        StepOutcome::Failed { message } => ('x', format!("failed {name}: {}", printable(message))),
     };
     if !colored {
         return format!("{glyph} {text}");
@@ -419,6 +424,23 @@ fn result_line(result: &StepResult, colored: bool) -> String {
         '~' => format!("{} {text}", glyph.yellow().bold()),
         _ => format!("{} {text}", glyph.red().bold()),
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): names, ids and messages come
+/// from the server, and must neither break the one line per change nor drive the terminal.
+fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 fn print_report(

@@ -893,6 +893,58 @@ async fn a_saved_plan_with_errors_or_for_another_server_is_refused() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_from_the_server_cannot_forge_lines_or_drive_the_terminal() {
+    let mut setup = Setup::start().await;
+    setup.set_env("CORP_PW", "pw");
+    setup.write(
+        "manifests/corp.yaml",
+        &on_premises(
+            "corp.example.com",
+            "mail.corp.example.com",
+            "{fromEnv: CORP_PW}",
+        ),
+    );
+    let client = setup.client().await;
+    let red = "red\u{1b}[31m\nError: forged";
+    let clear = "clear\u{1b}[2J\r";
+    client
+        .create(&on_premises_body(red, "mail.red.example.com"))
+        .await
+        .unwrap();
+    setup
+        .expect(&["plan", "manifests", "--prune", "--out", "plan.json"], 0)
+        .await;
+    client
+        .create(&on_premises_body(clear, "mail.clear.example.com"))
+        .await
+        .unwrap();
+
+    let stale = setup.expect(&["apply", "--plan", "plan.json"], 1).await;
+    assert!(
+        stale
+            .stderr
+            .contains("\n  added since the plan: clear\\u{1b}[2J\\r\n"),
+        "{}",
+        stale.stderr
+    );
+    let run = setup
+        .expect(&["apply", "manifests", "--prune", "--auto-approve"], 0)
+        .await;
+    let lines = result_lines(&run.stdout);
+    assert_result_line(&lines, "- deleted", "red\\u{1b}[31m\\nError: forged", None);
+    assert_result_line(&lines, "- deleted", "clear\\u{1b}[2J\\r", None);
+    for run in [&stale, &run] {
+        let all = run.all();
+        assert!(!all.contains('\u{1b}'), "{all}");
+        assert!(!all.contains('\r'), "{all}");
+        assert!(
+            all.lines().all(|line| !line.starts_with("Error: forged")),
+            "{all}"
+        );
+    }
+}
+
 /// One CLI run through every fault at once (the applier's own tests go through each fault with
 /// 50 organizations): the binary's defaults converge, and nothing is created twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
