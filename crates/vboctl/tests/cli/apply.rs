@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use vbo_emulator::{EmulatorConfig, Faults, User};
 use vbo_model::{OrganizationBody, Secret};
 
-use crate::apply_support::{Run, Setup, office365, on_premises, result_lines};
+use crate::apply_support::{
+    Run, Setup, assert_secrets_received, env_and_file_secrets, office365, on_premises, result_lines,
+};
 
 /// Lines of text output after the plan: the results, the skipped changes and the summary.
 fn after_plan(stdout: &str) -> String {
@@ -62,24 +64,7 @@ fn on_premises_body(name: &str, server: &str) -> OrganizationBody<Secret> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creates_then_updates_then_has_nothing_to_do() {
     let mut setup = Setup::start().await;
-    setup.write(
-        "manifests/contoso.yaml",
-        &office365(
-            "contoso.onmicrosoft.com",
-            "Worldwide",
-            "{fromEnv: CONTOSO_PW}",
-        ),
-    );
-    setup.write(
-        "manifests/corp.yaml",
-        &on_premises(
-            "corp.example.com",
-            "mail.corp.example.com",
-            "{fromFile: secrets/corp.txt}",
-        ),
-    );
-    setup.write("manifests/secrets/corp.txt", "corp-secret-from-file\n");
-    setup.set_env("CONTOSO_PW", "contoso-secret-from-env");
+    env_and_file_secrets(&mut setup, "secret-from-env", "secret-from-file");
 
     // Without NO_COLOR: output to a pipe has no colour (and no progress bar) anyway.
     setup.unset_env("NO_COLOR");
@@ -88,64 +73,39 @@ async fn creates_then_updates_then_has_nothing_to_do() {
         .await;
     setup.set_env("NO_COLOR", "1");
     assert!(!run.all().contains('\u{1b}'), "{}", run.all());
-    assert_eq!(
-        setup.names(),
-        ["contoso.onmicrosoft.com", "corp.example.com"]
-    );
+    assert_eq!(setup.names(), ["env.example.com", "file.example.com"]);
     let lines = result_lines(&run.stdout);
     assert_eq!(lines.len(), 2, "{lines:#?}");
-    for name in ["contoso.onmicrosoft.com", "corp.example.com"] {
+    for name in ["env.example.com", "file.example.com"] {
         assert_result_line(&lines, "+ created", name, Some(&setup.id_of(name)));
     }
-    assert!(
-        run.stdout
-            .ends_with("Apply complete: 2 created, 0 updated, 0 deleted, 0 failed.\n"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_ends_with("Apply complete: 2 created, 0 updated, 0 deleted, 0 failed.\n");
     // The secrets were read when applying and sent; nothing was created twice.
-    assert_eq!(
-        setup.stored("contoso.onmicrosoft.com")["body"]["exchangeOnlineSettings"]["password"],
-        "contoso-secret-from-env"
-    );
-    assert_eq!(
-        setup.stored("corp.example.com")["body"]["exchangeSettings"]["password"],
-        "corp-secret-from-file"
-    );
+    assert_secrets_received(&setup, "secret-from-env", "secret-from-file");
     let counts = setup.emulator.request_counts();
     assert_eq!(counts.route("POST /v3/Organizations"), 2);
     assert_eq!(counts.created, 2);
 
     // A changed field is an update in place, sent with the secret as it is now.
-    let id = setup.id_of("contoso.onmicrosoft.com");
+    let id = setup.id_of("env.example.com");
     setup.write(
-        "manifests/contoso.yaml",
-        &office365(
-            "contoso.onmicrosoft.com",
-            "Germany",
-            "{fromEnv: CONTOSO_PW}",
-        ),
+        "manifests/env.yaml",
+        &office365("env.example.com", "Germany", "{fromEnv: ENV_PW}"),
     );
-    setup.set_env("CONTOSO_PW", "contoso-secret-rotated");
+    setup.set_env("ENV_PW", "secret-rotated");
     let run = setup
-        .vboctl(&["apply", "manifests", "--auto-approve"])
+        .expect(&["apply", "manifests", "--auto-approve"], 0)
         .await;
-    run.expect_code(0);
     let lines = result_lines(&run.stdout);
     assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert_result_line(&lines, "~ updated", "contoso.onmicrosoft.com", None);
-    assert!(
-        run.stdout
-            .ends_with("Apply complete: 0 created, 1 updated, 0 deleted, 0 failed.\n"),
-        "{}",
-        run.stdout
-    );
-    let stored = setup.stored("contoso.onmicrosoft.com");
+    assert_result_line(&lines, "~ updated", "env.example.com", None);
+    run.assert_stdout_ends_with("Apply complete: 0 created, 1 updated, 0 deleted, 0 failed.\n");
+    let stored = setup.stored("env.example.com");
     assert_eq!(stored["id"], id.as_str());
     assert_eq!(stored["body"]["region"], "Germany");
     assert_eq!(
         stored["body"]["exchangeOnlineSettings"]["password"],
-        "contoso-secret-rotated"
+        "secret-rotated"
     );
     let counts = setup.emulator.request_counts();
     assert_eq!(counts.route("PUT /v3/Organizations/{id}"), 1);
@@ -153,40 +113,23 @@ async fn creates_then_updates_then_has_nothing_to_do() {
 
     // Converged: nothing to do, nothing sent, and no confirmation needed for nothing.
     let writes = setup.writes();
-    let run = setup.vboctl(&["apply", "manifests"]).await;
-    run.expect_code(0);
-    assert!(run.stdout.contains("No changes."), "{}", run.stdout);
-    assert!(
-        run.stdout.ends_with("Nothing to apply.\n"),
-        "{}",
-        run.stdout
-    );
+    let run = setup.expect(&["apply", "manifests"], 0).await;
+    run.assert_stdout_contains("No changes.");
+    run.assert_stdout_ends_with("Nothing to apply.\n");
     assert_eq!(setup.writes(), writes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletes_unmanaged_organizations_only_with_prune() {
-    let setup = Setup::with_config(EmulatorConfig {
-        seed_orgs: 2,
-        ..EmulatorConfig::default()
-    })
-    .await;
+    let setup = Setup::seeded(2).await;
     let unmanaged = setup.names();
     let unmanaged_ids: Vec<String> = unmanaged.iter().map(|n| setup.id_of(n)).collect();
-    setup.write(
-        "manifests/corp.yaml",
-        &on_premises("corp.example.com", "mail.corp.example.com", "literal-pw"),
-    );
+    setup.write_on_premises("corp.example.com", "mail.corp.example.com");
 
     let run = setup
-        .vboctl(&["apply", "manifests", "--auto-approve"])
+        .expect(&["apply", "manifests", "--auto-approve"], 0)
         .await;
-    run.expect_code(0);
-    assert!(
-        run.stdout.contains("--prune would delete them"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_contains("--prune would delete them");
     let mut expected = unmanaged.clone();
     expected.push("corp.example.com".to_owned());
     expected.sort();
@@ -200,20 +143,14 @@ async fn deletes_unmanaged_organizations_only_with_prune() {
     );
 
     let run = setup
-        .vboctl(&["apply", "manifests", "--prune", "--auto-approve"])
+        .expect(&["apply", "manifests", "--prune", "--auto-approve"], 0)
         .await;
-    run.expect_code(0);
     let lines = result_lines(&run.stdout);
     assert_eq!(lines.len(), 2, "{lines:#?}");
     for name in &unmanaged {
         assert_result_line(&lines, "- deleted", name, None);
     }
-    assert!(
-        run.stdout
-            .ends_with("Apply complete: 0 created, 0 updated, 2 deleted, 0 failed.\n"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_ends_with("Apply complete: 0 created, 0 updated, 2 deleted, 0 failed.\n");
     assert_eq!(setup.names(), ["corp.example.com"]);
     let counts = setup.emulator.request_counts();
     assert_eq!(counts.deleted, 2);
@@ -228,14 +165,10 @@ async fn deletes_unmanaged_organizations_only_with_prune() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_only_creates_and_skips_updates_and_deletes() {
     let setup = Setup::start().await;
-    setup.write(
-        "manifests/corp.yaml",
-        &on_premises("corp.example.com", "mail.corp.example.com", "literal-pw"),
-    );
+    setup.write_on_premises("corp.example.com", "mail.corp.example.com");
     setup
-        .vboctl(&["apply", "manifests", "--auto-approve"])
-        .await
-        .expect_code(0);
+        .expect(&["apply", "manifests", "--auto-approve"], 0)
+        .await;
     let client = setup.client().await;
     client
         .create(&on_premises_body(
@@ -245,33 +178,24 @@ async fn create_only_creates_and_skips_updates_and_deletes() {
         .await
         .unwrap();
     let corp_before = setup.stored("corp.example.com");
-    setup.write(
-        "manifests/corp.yaml",
-        &on_premises("corp.example.com", "mail2.corp.example.com", "literal-pw"),
-    );
-    setup.write(
-        "manifests/new.yaml",
-        &on_premises("new.example.com", "mail.new.example.com", "literal-pw"),
-    );
+    setup.write_on_premises("corp.example.com", "mail2.corp.example.com");
+    setup.write_on_premises("new.example.com", "mail.new.example.com");
     let writes = setup.emulator.request_counts();
 
     let run = setup
-        .vboctl(&[
-            "apply",
-            "manifests",
-            "--create-only",
-            "--prune",
-            "--auto-approve",
-        ])
+        .expect(
+            &[
+                "apply",
+                "manifests",
+                "--create-only",
+                "--prune",
+                "--auto-approve",
+            ],
+            0,
+        )
         .await;
-    run.expect_code(0);
     // The plan shows every change; only the create is made.
-    assert!(
-        run.stdout
-            .contains("Plan: 1 to create, 1 to update, 1 to delete."),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_contains("Plan: 1 to create, 1 to update, 1 to delete.");
     let lines = result_lines(&run.stdout);
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_result_line(
@@ -280,18 +204,9 @@ async fn create_only_creates_and_skips_updates_and_deletes() {
         "new.example.com",
         Some(&setup.id_of("new.example.com")),
     );
-    assert!(
-        run.stdout.contains(
-            "  skipped organization[\"corp.example.com\"] (--create-only)\n  skipped organization[\"legacy.example.com\"] (--create-only)\n"
-        ),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .ends_with("Apply complete: 1 created, 0 updated, 0 deleted, 0 failed. 2 skipped.\n"),
-        "{}",
-        run.stdout
+    run.assert_stdout_contains("  skipped organization[\"corp.example.com\"] (--create-only)\n  skipped organization[\"legacy.example.com\"] (--create-only)\n");
+    run.assert_stdout_ends_with(
+        "Apply complete: 1 created, 0 updated, 0 deleted, 0 failed. 2 skipped.\n",
     );
     assert_eq!(setup.stored("corp.example.com"), corp_before);
     assert_eq!(
@@ -312,11 +227,8 @@ async fn create_only_creates_and_skips_updates_and_deletes() {
     let run = setup
         .expect(&["apply", "manifests", "--create-only", "--prune"], 0)
         .await;
-    assert!(
-        run.stdout
-            .ends_with("Apply complete: 0 created, 0 updated, 0 deleted, 0 failed. 2 skipped.\n"),
-        "{}",
-        run.stdout
+    run.assert_stdout_ends_with(
+        "Apply complete: 0 created, 0 updated, 0 deleted, 0 failed. 2 skipped.\n",
     );
     assert_eq!(setup.writes(), writes);
 
@@ -333,29 +245,15 @@ async fn create_only_creates_and_skips_updates_and_deletes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applies_a_saved_plan_without_prompting_and_only_once() {
     let mut setup = Setup::start().await;
-    setup.write(
-        "manifests/contoso.yaml",
-        &office365(
-            "contoso.onmicrosoft.com",
-            "Worldwide",
-            "{fromEnv: CONTOSO_PW}",
-        ),
+    env_and_file_secrets(
+        &mut setup,
+        "saved-plan-env-secret",
+        "saved-plan-file-secret",
     );
-    setup.write(
-        "manifests/corp.yaml",
-        &on_premises(
-            "corp.example.com",
-            "mail.corp.example.com",
-            "{fromFile: corp.txt}",
-        ),
-    );
-    setup.write("manifests/corp.txt", "saved-plan-file-secret");
-    setup.set_env("CONTOSO_PW", "saved-plan-env-secret");
 
-    let run = setup
-        .vboctl(&["plan", "manifests", "--out", "plan.json"])
+    setup
+        .expect(&["plan", "manifests", "--out", "plan.json"], 0)
         .await;
-    run.expect_code(0);
     assert_eq!(setup.writes(), (0, 0), "planning writes nothing");
     let saved = std::fs::read_to_string(setup.path().join("plan.json")).unwrap();
     for secret in ["saved-plan-file-secret", "saved-plan-env-secret"] {
@@ -364,68 +262,40 @@ async fn applies_a_saved_plan_without_prompting_and_only_once() {
 
     // Standard input is not a terminal and there is no --auto-approve: a saved plan was
     // reviewed already, so it is applied without asking.
-    let run = setup.vboctl(&["apply", "--plan", "plan.json"]).await;
-    run.expect_code(0);
+    let run = setup.expect(&["apply", "--plan", "plan.json"], 0).await;
     assert!(
         !run.stderr.contains("Apply these changes?"),
         "{}",
         run.stderr
     );
     let lines = result_lines(&run.stdout);
-    for name in ["contoso.onmicrosoft.com", "corp.example.com"] {
+    for name in ["env.example.com", "file.example.com"] {
         assert_result_line(&lines, "+ created", name, Some(&setup.id_of(name)));
     }
-    assert!(
-        run.stdout
-            .ends_with("Apply complete: 2 created, 0 updated, 0 deleted, 0 failed.\n"),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(
-        setup.stored("contoso.onmicrosoft.com")["body"]["exchangeOnlineSettings"]["password"],
-        "saved-plan-env-secret"
-    );
-    assert_eq!(
-        setup.stored("corp.example.com")["body"]["exchangeSettings"]["password"],
-        "saved-plan-file-secret"
-    );
+    run.assert_stdout_ends_with("Apply complete: 2 created, 0 updated, 0 deleted, 0 failed.\n");
+    assert_secrets_received(&setup, "saved-plan-env-secret", "saved-plan-file-secret");
 
     // The plan described a server without these two: applying it again is refused.
     let writes = setup.writes();
-    let run = setup.vboctl(&["apply", "--plan", "plan.json"]).await;
-    run.expect_code(1);
-    assert!(
-        run.stderr.contains(
-            "  added since the plan: contoso.onmicrosoft.com\n  added since the plan: corp.example.com\n"
-        ),
-        "{}",
-        run.stderr
+    let run = setup.expect(&["apply", "--plan", "plan.json"], 1).await;
+    run.assert_stderr_contains(
+        "  added since the plan: env.example.com\n  added since the plan: file.example.com\n",
     );
     assert_eq!(setup.writes(), writes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_a_stale_plan_naming_what_changed() {
-    let mut setup = Setup::start().await;
-    setup.set_env("CORP_PW", "pw");
-    for (file, name) in [("x.yaml", "x.example.com"), ("y.yaml", "y.example.com")] {
-        setup.write(
-            &format!("manifests/{file}"),
-            &on_premises(name, &format!("mail.{name}"), "{fromEnv: CORP_PW}"),
-        );
+    let setup = Setup::start().await;
+    for name in ["x.example.com", "y.example.com"] {
+        setup.write_on_premises(name, &format!("mail.{name}"));
     }
     setup
         .expect(&["apply", "manifests", "--auto-approve"], 0)
         .await;
     // The plan to refuse: create z, update y.
-    setup.write(
-        "manifests/z.yaml",
-        &on_premises("z.example.com", "mail.z.example.com", "{fromEnv: CORP_PW}"),
-    );
-    setup.write(
-        "manifests/y.yaml",
-        &on_premises("y.example.com", "mail2.y.example.com", "{fromEnv: CORP_PW}"),
-    );
+    setup.write_on_premises("z.example.com", "mail.z.example.com");
+    setup.write_on_premises("y.example.com", "mail2.y.example.com");
     let client = setup.client().await;
     let x_id = setup.id_of("x.example.com");
     let y_id = setup.id_of("y.example.com");
@@ -461,24 +331,14 @@ async fn refuses_a_stale_plan_naming_what_changed() {
             "{}",
             run.stderr
         );
-        assert!(
-            run.stderr
-                .contains(&format!("\n  {label} since the plan: {name}\n")),
-            "{label}: {}",
-            run.stderr
-        );
+        run.assert_stderr_contains(&format!("\n  {label} since the plan: {name}\n"));
         assert_eq!(
             run.stderr.matches(" since the plan: ").count(),
             1,
             "only what changed is named: {}",
             run.stderr
         );
-        assert!(
-            run.stderr
-                .contains("hint: run `vboctl plan --out FILE` again"),
-            "{}",
-            run.stderr
-        );
+        run.assert_stderr_contains("hint: run `vboctl plan --out FILE` again");
         assert_eq!(setup.writes(), writes, "{label}: nothing was written");
         assert!(!setup.names().contains(&"z.example.com".to_owned()));
     }
@@ -502,26 +362,18 @@ async fn refuses_a_stale_plan_naming_what_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_without_a_terminal_unless_auto_approved() {
     let setup = Setup::start().await;
-    setup.write(
-        "manifests/corp.yaml",
-        &on_premises("corp.example.com", "mail.corp.example.com", "literal-pw"),
-    );
+    setup.write_on_premises("corp.example.com", "mail.corp.example.com");
     for format in ["text", "json"] {
         let run = setup
-            .vboctl(&["apply", "manifests", "--format", format])
+            .expect(&["apply", "manifests", "--format", format], 1)
             .await;
-        run.expect_code(1);
         assert!(
             run.all().contains("will be created"),
             "the plan is shown: {}",
             run.all()
         );
-        assert!(
-            run.stderr.contains(
-                "error: refusing to apply without confirmation: standard input is not a terminal"
-            ),
-            "{}",
-            run.stderr
+        run.assert_stderr_contains(
+            "error: refusing to apply without confirmation: standard input is not a terminal",
         );
         let hint = run
             .stderr
@@ -536,11 +388,7 @@ async fn refuses_without_a_terminal_unless_auto_approved() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prune_with_no_manifests_refuses_unless_allow_empty() {
-    let setup = Setup::with_config(EmulatorConfig {
-        seed_orgs: 2,
-        ..EmulatorConfig::default()
-    })
-    .await;
+    let setup = Setup::seeded(2).await;
     let seeded = setup.names();
     // A folder whose only YAML file declares nothing, as after deleting every manifest but
     // keeping the file's comments.
@@ -550,17 +398,10 @@ async fn prune_with_no_manifests_refuses_unless_allow_empty() {
     );
 
     let run = setup
-        .vboctl(&["apply", "manifests", "--prune", "--auto-approve"])
+        .expect(&["apply", "manifests", "--prune", "--auto-approve"], 1)
         .await;
-    run.expect_code(1);
-    assert!(
-        run.stderr.contains(
-            "error: refusing to prune with no manifests: every organization on the server would be deleted"
-        ),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--allow-empty"), "{}", run.stderr);
+    run.assert_stderr_contains("error: refusing to prune with no manifests: every organization on the server would be deleted");
+    run.assert_stderr_contains("--allow-empty");
     // Refused before logging in: the server saw nothing at all.
     assert!(
         setup.emulator.request_counts().by_route.is_empty(),
@@ -573,35 +414,34 @@ async fn prune_with_no_manifests_refuses_unless_allow_empty() {
     // purpose": it is refused even with --allow-empty.
     std::fs::create_dir(setup.path().join("empty")).unwrap();
     let run = setup
-        .vboctl(&[
-            "apply",
-            "empty",
-            "--prune",
-            "--allow-empty",
-            "--auto-approve",
-        ])
+        .expect(
+            &[
+                "apply",
+                "empty",
+                "--prune",
+                "--allow-empty",
+                "--auto-approve",
+            ],
+            1,
+        )
         .await;
-    run.expect_code(1);
-    assert!(run.stderr.contains("no manifests found"), "{}", run.stderr);
+    run.assert_stderr_contains("no manifests found");
     assert!(setup.emulator.request_counts().by_route.is_empty());
 
     // Declaring nothing on purpose, with --allow-empty: every organization goes.
     let run = setup
-        .vboctl(&[
-            "apply",
-            "manifests",
-            "--prune",
-            "--allow-empty",
-            "--auto-approve",
-        ])
+        .expect(
+            &[
+                "apply",
+                "manifests",
+                "--prune",
+                "--allow-empty",
+                "--auto-approve",
+            ],
+            0,
+        )
         .await;
-    run.expect_code(0);
-    assert!(
-        run.stdout
-            .ends_with("Apply complete: 0 created, 0 updated, 2 deleted, 0 failed.\n"),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_ends_with("Apply complete: 0 created, 0 updated, 2 deleted, 0 failed.\n");
     assert!(setup.names().is_empty());
 }
 
@@ -651,16 +491,18 @@ async fn a_refused_change_fails_alone_and_a_rerun_converges() {
     mixed_changes(&mut setup).await;
 
     let run = setup
-        .vboctl(&[
-            "apply",
-            "manifests",
-            "--prune",
-            "--auto-approve",
-            "--parallelism",
-            "1",
-        ])
+        .expect(
+            &[
+                "apply",
+                "manifests",
+                "--prune",
+                "--auto-approve",
+                "--parallelism",
+                "1",
+            ],
+            1,
+        )
         .await;
-    run.expect_code(1);
     let lines = result_lines(&run.stdout);
     assert!(
         lines.contains(
@@ -683,12 +525,7 @@ async fn a_refused_change_fails_alone_and_a_rerun_converges() {
     ]}, {
         insta::assert_snapshot!(after_plan(&run.stdout));
     });
-    assert!(
-        run.stderr
-            .contains("error: apply did not complete: 1 change failed"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr_contains("error: apply did not complete: 1 change failed");
     assert_eq!(
         setup.names(),
         ["keep.example.com", "new.example.com"],
@@ -699,9 +536,8 @@ async fn a_refused_change_fails_alone_and_a_rerun_converges() {
     setup.set_env("BAD_PW", "bad-pw");
     let writes = setup.emulator.request_counts();
     let run = setup
-        .vboctl(&["apply", "manifests", "--prune", "--auto-approve"])
+        .expect(&["apply", "manifests", "--prune", "--auto-approve"], 0)
         .await;
-    run.expect_code(0);
     let lines = result_lines(&run.stdout);
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_result_line(
@@ -715,9 +551,8 @@ async fn a_refused_change_fails_alone_and_a_rerun_converges() {
     assert_eq!(counts.updated, writes.updated);
     assert_eq!(counts.deleted, writes.deleted);
     setup
-        .vboctl(&["plan", "manifests", "--prune", "--detailed-exitcode"])
-        .await
-        .expect_code(0);
+        .expect(&["plan", "manifests", "--prune", "--detailed-exitcode"], 0)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -725,19 +560,17 @@ async fn json_reports_every_change_and_the_summary() {
     let mut setup = Setup::start().await;
     mixed_changes(&mut setup).await;
 
-    let run = setup
-        .vboctl(&[
-            "apply",
-            "manifests",
-            "--prune",
-            "--auto-approve",
-            "--format",
-            "json",
-        ])
-        .await;
-    run.expect_code(1);
+    let json_apply = [
+        "apply",
+        "manifests",
+        "--prune",
+        "--auto-approve",
+        "--format",
+        "json",
+    ];
+    let run = setup.expect(&json_apply, 1).await;
     // The plan is shown on standard error; standard output is the report alone.
-    assert!(run.stderr.contains("will be created"), "{}", run.stderr);
+    run.assert_stderr_contains("will be created");
     let mut report = run.json();
     assert_eq!(
         report["server"],
@@ -778,17 +611,7 @@ async fn json_reports_every_change_and_the_summary() {
 
     // A successful run's report, and nothing else, on standard output.
     setup.set_env("BAD_PW", "bad-pw");
-    let run = setup
-        .vboctl(&[
-            "apply",
-            "manifests",
-            "--prune",
-            "--auto-approve",
-            "--format",
-            "json",
-        ])
-        .await;
-    run.expect_code(0);
+    let run = setup.expect(&json_apply, 0).await;
     let report = run.json();
     assert_eq!(report["server"], server.as_str());
     assert_eq!(report["results"].as_array().unwrap().len(), 1);
@@ -801,9 +624,8 @@ async fn json_reports_every_change_and_the_summary() {
 
     // Nothing to do is a report too.
     let run = setup
-        .vboctl(&["apply", "manifests", "--prune", "--format", "json"])
+        .expect(&["apply", "manifests", "--prune", "--format", "json"], 0)
         .await;
-    run.expect_code(0);
     let report = run.json();
     assert_eq!(report["results"], json!([]));
     assert_eq!(report["summary"]["created"], 0);
@@ -811,34 +633,17 @@ async fn json_reports_every_change_and_the_summary() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_with_errors_or_for_another_server_is_refused() {
-    let mut setup = Setup::start().await;
-    setup.set_env("CORP_PW", "pw");
-    setup.write(
-        "manifests/shift.yaml",
-        &on_premises(
-            "shift.example.com",
-            "mail.shift.example.com",
-            "{fromEnv: CORP_PW}",
-        ),
-    );
+    let setup = Setup::start().await;
+    setup.write_on_premises("shift.example.com", "mail.shift.example.com");
     setup
-        .vboctl(&["apply", "manifests", "--auto-approve"])
-        .await
-        .expect_code(0);
+        .expect(&["apply", "manifests", "--auto-approve"], 0)
+        .await;
 
     // Another server entirely: refused before anything is sent to either.
-    setup.write(
-        "manifests/new.yaml",
-        &on_premises(
-            "new.example.com",
-            "mail.new.example.com",
-            "{fromEnv: CORP_PW}",
-        ),
-    );
+    setup.write_on_premises("new.example.com", "mail.new.example.com");
     setup
-        .vboctl(&["plan", "manifests", "--out", "plan.json"])
-        .await
-        .expect_code(0);
+        .expect(&["plan", "manifests", "--out", "plan.json"], 0)
+        .await;
     let other = Setup::start().await;
     let writes = setup.writes();
     let elsewhere = other.emulator.base_url();
@@ -854,21 +659,17 @@ async fn a_saved_plan_with_errors_or_for_another_server_is_refused() {
             .await,
     ] {
         run.expect_code(1);
-        assert!(
-            run.stderr.contains(&format!(
+        run.assert_stderr_contains(&format!(
                 "error: the plan was made for {}/v3 but the server given (--server or VBOCTL_SERVER) is {elsewhere}/v3",
                 setup.emulator.base_url(),
-            )),
-            "{}",
-            run.stderr
-        );
+            ));
     }
     assert!(other.emulator.request_counts().by_route.is_empty());
     assert_eq!(setup.writes(), writes);
 
     // A plan that could not plan everything: the type of shift.example.com cannot change.
     setup.write(
-        "manifests/shift.yaml",
+        "manifests/shift.example.com.yaml",
         &office365("shift.example.com", "Worldwide", "{fromEnv: CORP_PW}"),
     );
     setup
@@ -881,12 +682,8 @@ async fn a_saved_plan_with_errors_or_for_another_server_is_refused() {
             .await,
     ] {
         run.expect_code(1);
-        assert!(
-            run.stderr.contains(
-                "error: refusing to apply: 1 organization could not be planned; nothing was changed"
-            ),
-            "{}",
-            run.stderr
+        run.assert_stderr_contains(
+            "error: refusing to apply: 1 organization could not be planned; nothing was changed",
         );
         assert_eq!(setup.writes(), writes);
         assert!(!setup.names().contains(&"new.example.com".to_owned()));
@@ -895,16 +692,8 @@ async fn a_saved_plan_with_errors_or_for_another_server_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_from_the_server_cannot_forge_lines_or_drive_the_terminal() {
-    let mut setup = Setup::start().await;
-    setup.set_env("CORP_PW", "pw");
-    setup.write(
-        "manifests/corp.yaml",
-        &on_premises(
-            "corp.example.com",
-            "mail.corp.example.com",
-            "{fromEnv: CORP_PW}",
-        ),
-    );
+    let setup = Setup::start().await;
+    setup.write_on_premises("corp.example.com", "mail.corp.example.com");
     let client = setup.client().await;
     let red = "red\u{1b}[31m\nError: forged";
     let clear = "clear\u{1b}[2J\r";
@@ -974,9 +763,8 @@ async fn converges_through_every_fault_at_once() {
 
     let started = Instant::now();
     let run = setup
-        .vboctl(&["apply", "manifests", "--auto-approve"])
+        .expect(&["apply", "manifests", "--auto-approve"], 0)
         .await;
-    run.expect_code(0);
     assert_eq!(setup.names().len(), COUNT);
     let counts = setup.emulator.request_counts();
     assert_eq!(counts.created, COUNT as u64, "each created once");
@@ -986,17 +774,12 @@ async fn converges_through_every_fault_at_once() {
         "faults were injected: {faults:?}"
     );
     assert_eq!(result_lines(&run.stdout).len(), COUNT);
-    assert!(
-        run.stdout.ends_with(&format!(
-            "Apply complete: {COUNT} created, 0 updated, 0 deleted, 0 failed.\n"
-        )),
-        "{}",
-        run.stdout
-    );
+    run.assert_stdout_ends_with(&format!(
+        "Apply complete: {COUNT} created, 0 updated, 0 deleted, 0 failed.\n"
+    ));
     setup
-        .vboctl(&["plan", "manifests", "--detailed-exitcode"])
-        .await
-        .expect_code(0);
+        .expect(&["plan", "manifests", "--detailed-exitcode"], 0)
+        .await;
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{:?}",
@@ -1039,21 +822,8 @@ async fn no_output_of_apply_carries_a_secret_even_at_trace_level() {
     })
     .await;
     setup.set_env("RUST_LOG", "trace");
-    setup.set_env("ENV_PW", ENV_SECRET);
+    env_and_file_secrets(&mut setup, ENV_SECRET, FILE_SECRET);
     setup.set_env("EMPTY_PW", "");
-    setup.write(
-        "manifests/env.yaml",
-        &office365("env.example.com", "Worldwide", "{fromEnv: ENV_PW}"),
-    );
-    setup.write(
-        "manifests/file.yaml",
-        &on_premises(
-            "file.example.com",
-            "mail.file.example.com",
-            "{fromFile: file-secret.txt}",
-        ),
-    );
-    setup.write("manifests/file-secret.txt", FILE_SECRET);
     setup.write(
         "manifests/refused.yaml",
         &on_premises(
@@ -1069,14 +839,7 @@ async fn no_output_of_apply_carries_a_secret_even_at_trace_level() {
     let json = ["apply", "manifests", "--auto-approve", "--format", "json"];
     runs.push(setup.expect(&json, 1).await);
     // The values were really in play: the server holds them.
-    assert_eq!(
-        setup.stored("env.example.com")["body"]["exchangeOnlineSettings"]["password"],
-        ENV_SECRET
-    );
-    assert_eq!(
-        setup.stored("file.example.com")["body"]["exchangeSettings"]["password"],
-        FILE_SECRET
-    );
+    assert_secrets_received(&setup, ENV_SECRET, FILE_SECRET);
     // The same failure as text; then an update, which sends the secret again.
     runs.push(
         setup
@@ -1100,7 +863,7 @@ async fn no_output_of_apply_carries_a_secret_even_at_trace_level() {
         &on_premises(
             "file.example.com",
             "mail2.file.example.com",
-            "{fromFile: file-secret.txt}",
+            "{fromFile: secrets/file.txt}",
         ),
     );
     runs.push(

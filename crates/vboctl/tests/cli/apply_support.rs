@@ -44,6 +44,15 @@ impl Setup {
         Self::with_config(EmulatorConfig::default()).await
     }
 
+    /// An emulator holding `count` synthetic organizations.
+    pub(crate) async fn seeded(count: usize) -> Self {
+        Self::with_config(EmulatorConfig {
+            seed_orgs: count,
+            ..EmulatorConfig::default()
+        })
+        .await
+    }
+
     /// An emulator started from `config` over HTTPS, with a self-signed certificate that
     /// vboctl is told to trust through `VBOCTL_CA_CERT`. The first account of `config` is the
     /// one vboctl logs in as.
@@ -68,6 +77,7 @@ impl Setup {
             ("VBOCTL_USERNAME".to_owned(), user.name.clone()),
             ("VBOCTL_PASSWORD".to_owned(), password.clone()),
             ("NO_COLOR".to_owned(), "1".to_owned()),
+            ("CORP_PW".to_owned(), "corp-pw".to_owned()),
         ];
         if let Some(pem) = emulator.ca_cert_pem() {
             let ca_cert = folder.path().join("emulator-ca.pem");
@@ -92,6 +102,15 @@ impl Setup {
         let path = self.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    /// Writes `manifests/<name>.yaml`: an OnPremises organization `name` whose Exchange server
+    /// is `server`, its password from `CORP_PW` (which every run has).
+    pub(crate) fn write_on_premises(&self, name: &str, server: &str) {
+        self.write(
+            &format!("manifests/{name}.yaml"),
+            &on_premises(name, server, "{fromEnv: CORP_PW}"),
+        );
     }
 
     /// Removes the file `relative` under the working folder.
@@ -244,22 +263,46 @@ impl Run {
         })
     }
 
+    /// Panics with standard output unless it ends with `tail`.
+    #[track_caller]
+    pub(crate) fn assert_stdout_ends_with(&self, tail: &str) {
+        assert!(
+            self.stdout.ends_with(tail),
+            "{tail:?} ends:\n{}",
+            self.stdout
+        );
+    }
+
+    /// Panics with standard output unless it contains `part`.
+    #[track_caller]
+    pub(crate) fn assert_stdout_contains(&self, part: &str) {
+        assert!(self.stdout.contains(part), "{part:?} in:\n{}", self.stdout);
+    }
+
+    /// Panics with standard error unless it contains `part`.
+    #[track_caller]
+    pub(crate) fn assert_stderr_contains(&self, part: &str) {
+        assert!(self.stderr.contains(part), "{part:?} in:\n{}", self.stderr);
+    }
+
     /// Both outputs, for assertions that care about neither in particular.
     pub(crate) fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 }
 
+/// A manifest of organization `name` whose spec is `spec` (YAML lines indented by two).
+fn manifest(name: &str, spec: &str) -> String {
+    format!("apiVersion: vboctl/v1\nkind: Organization\nmetadata:\n  name: {name}\nspec:\n{spec}")
+}
+
 /// A manifest of an OnPremises organization whose Exchange password comes from `password`
 /// (YAML, for example `{fromEnv: VAR}`).
 pub(crate) fn on_premises(name: &str, server: &str, password: &str) -> String {
-    format!(
-        "apiVersion: vboctl/v1
-kind: Organization
-metadata:
-  name: {name}
-spec:
-  type: OnPremises
+    manifest(
+        name,
+        &format!(
+            "  type: OnPremises
   isExchange: true
   exchangeSettings:
     serverName: {server}
@@ -267,26 +310,58 @@ spec:
     password: {password}
     useSSL: true
 "
+        ),
     )
 }
 
 /// A manifest of an Office365 organization backed up for Exchange Online with basic
 /// authentication, its password from `password`, in `region`.
 pub(crate) fn office365(name: &str, region: &str, password: &str) -> String {
-    format!(
-        "apiVersion: vboctl/v1
-kind: Organization
-metadata:
-  name: {name}
-spec:
-  type: Office365
+    manifest(
+        name,
+        &format!(
+            "  type: Office365
   region: {region}
   isExchangeOnline: true
   exchangeOnlineSettings:
     account: backup@{name}
     password: {password}
 "
+        ),
     )
+}
+
+/// Writes `manifests/env.yaml`, an Office365 organization `env.example.com` whose password is
+/// `env_secret` from `ENV_PW`, and `manifests/file.yaml`, an OnPremises organization
+/// `file.example.com` whose password is `file_secret` from a file next to it.
+pub(crate) fn env_and_file_secrets(setup: &mut Setup, env_secret: &str, file_secret: &str) {
+    setup.write(
+        "manifests/env.yaml",
+        &office365("env.example.com", "Worldwide", "{fromEnv: ENV_PW}"),
+    );
+    setup.write(
+        "manifests/file.yaml",
+        &on_premises(
+            "file.example.com",
+            "mail.file.example.com",
+            "{fromFile: secrets/file.txt}",
+        ),
+    );
+    setup.write("manifests/secrets/file.txt", &format!("{file_secret}\n"));
+    setup.set_env("ENV_PW", env_secret);
+}
+
+/// Checks that the server received the secrets [`env_and_file_secrets`] set.
+#[track_caller]
+pub(crate) fn assert_secrets_received(setup: &Setup, env_secret: &str, file_secret: &str) {
+    assert_eq!(
+        setup.stored("env.example.com")["body"]["exchangeOnlineSettings"]["password"],
+        env_secret
+    );
+    assert_eq!(
+        setup.stored("file.example.com")["body"]["exchangeSettings"]["password"],
+        file_secret
+    );
 }
 
 /// The lines of `text` that report a finished change (`+ `, `~ `, `- `, `x `), sorted.
