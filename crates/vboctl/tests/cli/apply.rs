@@ -21,8 +21,8 @@ fn after_plan(stdout: &str) -> String {
     lines.map(|line| format!("{line}\n")).collect()
 }
 
-/// Checks that `line` is `<glyph> <verb> <name> (id <id>) <seconds>s` or, without an id,
-/// `<glyph> <verb> <name> <seconds>s`.
+/// Checks that one of `lines` is `<glyph> <verb> <name> (id <id>) <seconds>s` or, without an
+/// id, `<glyph> <verb> <name> <seconds>s`.
 #[track_caller]
 fn assert_result_line(lines: &[String], glyph_verb: &str, name: &str, id: Option<&str>) {
     let prefix = match id {
@@ -47,6 +47,7 @@ fn body(json: Value) -> OrganizationBody<Secret> {
     serde_json::from_value(json).unwrap()
 }
 
+/// An OnPremises organization `name` with Exchange server `server`.
 fn on_premises_body(name: &str, server: &str) -> OrganizationBody<Secret> {
     body(json!({
         "type": "OnPremises",
