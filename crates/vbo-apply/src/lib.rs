@@ -158,7 +158,7 @@ async fn run_step(client: &Client, step: Step, options: &ApplyOptions) -> StepRe
         StepKind::Delete { id } => (delete(client, id).await, 1),
     };
     tracing::debug!(
-        "{} {}: {:?}",
+        "{} {}: {}",
         step.action(),
         step.name,
         outcome_label(&outcome)

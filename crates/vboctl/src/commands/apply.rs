@@ -1,5 +1,6 @@
 //! `vboctl apply`: carry out a plan, from manifests (after confirmation) or from a saved plan.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -79,7 +80,7 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
             let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
             show_plan(&prepared.plan, args.format, ui);
             refuse_errors(&prepared.plan)?;
-            if prepared.plan.has_changes() {
+            if will_change(&prepared.plan, args.create_only) {
                 confirm(&prepared.plan, args.auto_approve, args.create_only, ui)?;
             }
             (prepared.client, prepared.plan, prepared.desired)
@@ -119,11 +120,11 @@ async fn from_saved_plan(
             if given != planned {
                 return Err(CliError::usage(
                     format!(
-                        "the plan was made for {} but --server is {}",
+                        "the plan was made for {} but the server given (--server or VBOCTL_SERVER) is {}",
                         file.server,
                         given.as_str().trim_end_matches('/')
                     ),
-                    "apply a plan to the server it was made for, or plan again",
+                    "apply a plan to the server it was made for (without --server or VBOCTL_SERVER, the plan's own server is used), or plan again against this one",
                 ));
             }
         }
@@ -142,7 +143,7 @@ async fn from_saved_plan(
             ("removed", &staleness.removed),
         ] {
             for name in names {
-                lines.push(format!("  {label} since the plan: {name}"));
+                lines.push(format!("  {label} since the plan: {}", printable(name)));
             }
         }
         if lines.is_empty() {
@@ -182,6 +183,16 @@ fn show_plan(plan: &Plan, format: ApplyFormat, ui: &Ui) {
     }
 }
 
+/// Whether applying `plan` would change the server: with `--create-only` only its creates
+/// count, so a run that would skip everything needs no confirmation.
+fn will_change(plan: &Plan, create_only: bool) -> bool {
+    if create_only {
+        plan.actionable().any(|c| c.action == Action::Create)
+    } else {
+        plan.has_changes()
+    }
+}
+
 /// Asks for `yes` on a terminal; refuses without one unless `--auto-approve`.
 fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Result<(), CliError> {
     if auto_approve {
@@ -198,11 +209,24 @@ fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Resul
         .filter(|c| c.action == Action::Delete)
         .map(|c| c.name.as_str())
         .collect();
-    if !deletes.is_empty() && !create_only {
+    if create_only {
+        let skipped = plan
+            .actionable()
+            .filter(|c| c.action != Action::Create)
+            .count();
+        if skipped > 0 {
+            eprintln!();
+            eprintln!(
+                "With --create-only, only the creates are made; {} shown above {} skipped.",
+                count(skipped, "other change"),
+                if skipped == 1 { "is" } else { "are" }
+            );
+        }
+    } else if !deletes.is_empty() {
         eprintln!();
         eprintln!("These organizations will be DELETED from the server:");
         for name in &deletes {
-            eprintln!("  - {name}");
+            eprintln!("  - {}", printable(name));
         }
     }
     eprintln!();
@@ -374,19 +398,23 @@ fn seconds(duration: Duration) -> String {
 
 /// `+ created contoso.onmicrosoft.com (id …) 1.2s`, `x failed fabrikam.com: <message>`.
 fn result_line(result: &StepResult, colored: bool) -> String {
-    let name = &result.step.name;
+    let name = printable(&result.step.name);
     let took = seconds(result.duration);
     let (glyph, text) = match &result.outcome {
-        StepOutcome::Created { id, .. } => ('+', format!("created {name} (id {id}) {took}")),
+        StepOutcome::Created { id, .. } => {
+            let id = printable(id);
+            ('+', format!("created {name} (id {id}) {took}"))
+        }
         StepOutcome::Adopted { id, .. } => (
             '+',
             format!(
-                "created {name} (id {id}) {took}; found on the server after an answer was lost, not created twice"
+                "created {name} (id {}) {took}; found on the server after an answer was lost, not created twice",
+                printable(id)
             ),
         ),
         StepOutcome::Updated => ('~', format!("updated {name} {took}")),
         StepOutcome::Deleted => ('-', format!("deleted {name} {took}")),
-        StepOutcome::Failed { message } => ('x', format!("failed {name}: {message}")),
+        StepOutcome::Failed { message } => ('x', format!("failed {name}: {}", printable(message))),
     };
     if !colored {
         return format!("{glyph} {text}");
@@ -396,6 +424,23 @@ fn result_line(result: &StepResult, colored: bool) -> String {
         '~' => format!("{} {text}", glyph.yellow().bold()),
         _ => format!("{} {text}", glyph.red().bold()),
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): names, ids and messages come
+/// from the server, and must neither break the one line per change nor drive the terminal.
+fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 fn print_report(

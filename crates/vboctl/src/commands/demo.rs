@@ -322,3 +322,15 @@ impl Out {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The end-to-end leak test of the demo looks for values of exactly this shape.
+    #[test]
+    fn random_values_are_demo_and_16_hexadecimal_digits() {
+        let value = super::random_value();
+        assert_eq!(value.len(), 21, "{value}");
+        assert!(value.starts_with("demo-"), "{value}");
+        assert!(value[5..].chars().all(|c| c.is_ascii_hexdigit()), "{value}");
+    }
+}

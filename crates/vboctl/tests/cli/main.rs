@@ -1,5 +1,8 @@
 //! The vboctl binary as users run it: output, formats and exit codes.
 
+mod apply;
+mod apply_support;
+mod demo;
 mod emulator;
 mod generated;
 mod validate;
