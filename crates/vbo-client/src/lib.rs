@@ -78,6 +78,13 @@ pub fn api_base_url(server: &str) -> Result<Url, ClientError> {
         server: server.to_owned(),
         reason: reason.to_owned(),
     };
+    if !server.contains("://") {
+        // `vbo:4443` would parse with the scheme `vbo`, and `10.0.0.5:4443` not at all.
+        return Err(invalid(&format!(
+            "it has no scheme: write https://{}",
+            server.trim()
+        )));
+    }
     let mut url = Url::parse(server.trim()).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(invalid(
