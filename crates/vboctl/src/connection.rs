@@ -118,7 +118,10 @@ impl ConnectionArgs {
         }
         match std::env::var(PASSWORD_ENV) {
             Ok(value) => non_empty(Secret::new(value), PASSWORD_ENV),
-            Err(_) => Err(CliError::usage(
+            Err(std::env::VarError::NotUnicode(_)) => Err(CliError::message(format!(
+                "the password in {PASSWORD_ENV} is not UTF-8 text"
+            ))),
+            Err(std::env::VarError::NotPresent) => Err(CliError::usage(
                 "no password given",
                 "set VBOCTL_PASSWORD, or pass --password-stdin or --password-file FILE",
             )),
