@@ -2,6 +2,8 @@
 
 mod emulator;
 mod generated;
+mod plan;
+mod support;
 mod validate;
 
 use std::path::{Path, PathBuf};
