@@ -543,6 +543,31 @@ async fn organizations_in_no_manifest_are_unmanaged_and_deleted_only_with_prune(
         change(&plan, "fabrikam.local")["id"],
         ids["fabrikam.local"].as_str()
     );
+    // Pruning with no manifests at all would delete everything: refused before any request
+    // unless asked for in so many words.
+    server.write("none/empty.yaml", "");
+    let before = server.emulator.request_counts();
+    let run = plan_estate(&server, &["plan", "none", "--prune"])
+        .await
+        .expect_code(1);
+    assert!(
+        run.stderr.starts_with(
+            "error: refusing to prune with no manifests: every organization on the server would be deleted\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.emulator.request_counts(), before);
+    let run = plan_estate(&server, &["plan", "none", "--prune", "--allow-empty"])
+        .await
+        .expect_code(0);
+    assert!(
+        run.stdout
+            .ends_with("Plan: 0 to create, 0 to update, 3 to delete. 0 unchanged.\n"),
+        "{}",
+        run.stdout
+    );
+
     assert_read_only(&server);
     assert_eq!(server.emulator.organizations().len(), 3);
 }
@@ -1351,4 +1376,38 @@ async fn the_password_comes_from_the_environment_a_file_or_standard_input() {
         "error: no password given\n  hint: set VBOCTL_PASSWORD, or pass --password-stdin or --password-file FILE\n"
     );
     assert_eq!(server.emulator.request_counts().route("POST /v3/Token"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blank_connection_variables_count_as_unset() {
+    let server = Server::https().await;
+    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+
+    let mut command = server.vboctl();
+    command
+        .args(["plan", "litware.yaml", "--insecure"])
+        .env("VBOCTL_CA_CERT", "")
+        .envs(ESTATE_SECRETS.iter().copied());
+    let run = execute(command).await.expect_code(0);
+    assert!(run.stdout.contains("will be created"), "{}", run.stdout);
+
+    for (variable, expected) in [
+        (
+            "VBOCTL_USERNAME",
+            "error: no username given\n  hint: pass --username USER or set VBOCTL_USERNAME\n",
+        ),
+        (
+            "VBOCTL_SERVER",
+            "error: no server given\n  hint: pass --server URL or set VBOCTL_SERVER\n",
+        ),
+    ] {
+        let mut command = server.vboctl();
+        command
+            .args(["plan", "litware.yaml"])
+            .env(variable, "")
+            .envs(ESTATE_SECRETS.iter().copied());
+        let run = execute(command).await.expect_code(1);
+        assert_eq!(run.stderr, expected, "{variable}");
+    }
+    assert_eq!(server.emulator.request_counts().route("POST /v3/Token"), 1);
 }
