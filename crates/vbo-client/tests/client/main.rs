@@ -257,9 +257,15 @@ fn server_urls_are_normalised_to_the_v3_base() {
         assert!(vbo_client::api_base_url(bad).is_err(), "{bad}");
     }
     for (given, shown) in [
-        ("https://admin:Url-Secret-9@vbo:4443", "https://***@vbo:4443"),
+        (
+            "https://admin:Url-Secret-9@vbo:4443",
+            "https://***@vbo:4443",
+        ),
         ("https://admin@vbo:4443/v3", "https://***@vbo:4443/v3"),
-        ("https://a:b@c:Url-Secret-9@vbo:4443/", "https://***@vbo:4443/"),
+        (
+            "https://a:b@c:Url-Secret-9@vbo:4443/",
+            "https://***@vbo:4443/",
+        ),
     ] {
         let error = vbo_client::api_base_url(given).unwrap_err().to_string();
         assert!(
