@@ -1,10 +1,11 @@
 //! `vboctl plan` and `vboctl show` against a real emulator: what users see, exit codes, TLS,
 //! retries, token renewal, saved plans, and secrets kept out of every output.
 
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vbo_emulator::{DEFAULT_USER, EmulatorConfig, Faults, Tls, User};
+use vbo_emulator::{DEFAULT_TOKEN_TTL, DEFAULT_USER, EmulatorConfig, Faults, Tls, User};
 
 use crate::support::{Run, SERVER_SIDE_SECRET, Server, bare_vboctl, execute};
 
@@ -108,9 +109,8 @@ const ESTATE_SECRETS: &[(&str, &str)] = &[
 /// The value of the estate's file secret.
 const CONTOSO_APP_SECRET: &str = "Contoso-App-File-Value-9e07";
 
-/// A server and manifests with one of everything: contoso to create, fabrikam to update,
-/// litware unchanged, adatum unmanaged.
-async fn estate() -> Server {
+/// An emulator over HTTPS holding fabrikam (as [`FABRIKAM_ON_SERVER`]), litware and adatum.
+async fn estate_server() -> Server {
     let server = Server::https().await;
     server
         .put(&documents(&[
@@ -119,6 +119,13 @@ async fn estate() -> Server {
             manifest("adatum.onmicrosoft.com", ADATUM),
         ]))
         .await;
+    server
+}
+
+/// A server and manifests with one of everything: contoso to create, fabrikam to update,
+/// litware unchanged, adatum unmanaged.
+async fn estate() -> Server {
+    let server = estate_server().await;
     server.write(
         "manifests/contoso.yaml",
         &manifest("contoso.onmicrosoft.com", CONTOSO),
@@ -138,12 +145,28 @@ async fn estate() -> Server {
     server
 }
 
-/// `vboctl ARGS` against the estate, with its secrets in the environment.
+/// `vboctl ARGS` against `server`, with the estate's secrets in the environment.
 async fn plan_estate(server: &Server, args: &[&str]) -> Run {
+    plan_with(server, args, &[]).await
+}
+
+/// `vboctl ARGS` against `server`, with the estate's secrets in the environment and each of
+/// `env` set (`Some`) or removed (`None`).
+async fn plan_with(server: &Server, args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
+    execute(estate_command(server, args, env)).await
+}
+
+/// The command [`plan_with`] runs.
+fn estate_command(server: &Server, args: &[&str], env: &[(&str, Option<&str>)]) -> Command {
     let mut command = server.vboctl();
-    command.args(args);
-    command.envs(ESTATE_SECRETS.iter().copied());
-    execute(command).await
+    command.args(args).envs(ESTATE_SECRETS.iter().copied());
+    for (name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    command
 }
 
 /// Since the test set the server up, nothing but logging in and listing reached it.
@@ -164,6 +187,18 @@ fn assert_read_only(server: &Server) {
         (setup.created, setup.updated, setup.deleted),
         "plan changed the server"
     );
+}
+
+/// `vboctl ARGS --format json` as [`plan_with`] runs it, which must exit with `code`: the plan
+/// document it printed.
+async fn plan_json(
+    server: &Server,
+    args: &[&str],
+    env: &[(&str, Option<&str>)],
+    code: i32,
+) -> Value {
+    let args: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
+    json_of(&plan_with(server, &args, env).await.expect_code(code).stdout)
 }
 
 fn json_of(text: &str) -> Value {
@@ -222,11 +257,9 @@ async fn a_creation_plan_shows_each_body_with_secret_references_and_writes_nothi
             run.stdout
         );
     }
-    assert!(
-        run.stdout
-            .ends_with("Plan: 3 to create, 0 to update, 0 to delete. 0 unchanged.\n"),
-        "{}",
-        run.stdout
+    assert_ends_with(
+        &run.stdout,
+        "Plan: 3 to create, 0 to update, 0 to delete. 0 unchanged.\n",
     );
     let counts = server.emulator.request_counts();
     assert_eq!(counts.route("POST /v3/Token"), 1);
@@ -269,12 +302,9 @@ async fn a_server_that_matches_the_manifests_plans_no_changes_whatever_its_secre
         "{}",
         run.stdout
     );
-    assert!(!run.stdout.contains("will be"), "{}", run.stdout);
+    assert_lacks(&run.stdout, "will be");
 
-    let run = plan_estate(&server, &["plan", "manifests", "--format", "json"])
-        .await
-        .expect_code(0);
-    let plan = json_of(&run.stdout);
+    let plan = plan_json(&server, &["plan", "manifests"], &[], 0).await;
     assert_eq!(
         plan["summary"],
         json!({"create": 0, "update": 0, "delete": 0, "no_op": 3})
@@ -289,120 +319,109 @@ async fn a_server_that_matches_the_manifests_plans_no_changes_whatever_its_secre
 /// One organization per kind of observable field, each differing from the server in that
 /// field only: (name, on the server, in the manifest, expected changed fields).
 fn drift_cases() -> Vec<(&'static str, Value, String, Value)> {
-    let online = |account: &str, extra: Value| {
+    // An Office365 tenant with Exchange Online: on the server the account, extra settings and
+    // the region; in the manifest the account, extra YAML settings and the region.
+    let office365 = |name: &'static str,
+                     (account, extra, region): (&str, Value, &str),
+                     (wanted_account, wanted_extra, wanted_region): (&str, &str, &str),
+                     expected: Value| {
         let mut settings = json!({"account": account, "password": "x"});
         settings
             .as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        settings
+        let body = json!({"type": "Office365", "name": name, "region": region,
+                          "isExchangeOnline": true, "exchangeOnlineSettings": settings});
+        let spec = format!(
+            "type: Office365\nregion: {wanted_region}\nisExchangeOnline: true\nexchangeOnlineSettings:\n  account: {wanted_account}\n  password: {{fromEnv: DRIFT_PASSWORD}}\n{wanted_extra}"
+        );
+        (name, body, spec, expected)
     };
-    let office365 = |name: &str, settings: Value, region: &str| {
-        json!({"type": "Office365", "name": name, "region": region,
-               "isExchangeOnline": true, "exchangeOnlineSettings": settings})
-    };
-    let on_premises = |name: &str, port: u16, share_point: bool| {
+    // On-premises Exchange, and SharePoint on the given port when there is one: on the server,
+    // in the manifest.
+    let on_premises = |name: &'static str,
+                       port: Option<u16>,
+                       wanted_port: Option<u16>,
+                       expected| {
         let mut body = json!({"type": "OnPremises", "name": name, "isExchange": true,
             "exchangeSettings": {"serverName": "mail.example.local", "username": "EX\\backup",
-                                 "password": "x", "useSSL": true}});
-        body["isSharePoint"] = json!(share_point);
-        if share_point {
+                                 "password": "x", "useSSL": true},
+            "isSharePoint": port.is_some()});
+        if let Some(port) = port {
             body["sharePointSettings"] = json!({"serverName": "sp.example.local",
                 "serverPort": port, "username": "EX\\backup", "password": "x", "useSSL": true});
         }
-        body
-    };
-    let exo = |account: &str, extra: &str| {
-        format!(
-            "type: Office365\nregion: {{REGION}}\nisExchangeOnline: true\nexchangeOnlineSettings:\n  account: {account}\n  password: {{fromEnv: DRIFT_PASSWORD}}\n{extra}"
-        )
-    };
-    let on_prem_manifest = |port: Option<u16>| {
         let mut spec = "type: OnPremises\nisExchange: true\nexchangeSettings:\n  serverName: mail.example.local\n  username: EX\\backup\n  password: {fromEnv: DRIFT_PASSWORD}\n  useSSL: true\n".to_owned();
-        if let Some(port) = port {
+        if let Some(port) = wanted_port {
             spec.push_str(&format!("isSharePoint: true\nsharePointSettings:\n  serverName: sp.example.local\n  serverPort: {port}\n  username: EX\\backup\n  password: {{fromEnv: DRIFT_PASSWORD}}\n  useSSL: true\n"));
         }
-        spec
+        (name, body, spec, expected)
     };
+    // The SharePoint settings as the server reports them, and as a plan shows them.
+    let share_point = json!({
+        "grantAccessToSiteCollections": false, "grantImpersonation": false,
+        "serverName": "sp.example.local", "serverPort": 5985,
+        "skipCAverification": false, "skipCommonNameVerification": false,
+        "skipRevocationCheck": false, "useSSL": true, "username": "EX\\backup"});
+    let application_id = "0f9e8d7c-6b5a-4c3d-9e1f-0a9b8c7d6e5f";
     vec![
-        (
+        office365(
             "flag.onmicrosoft.com",
-            office365(
-                "flag.onmicrosoft.com",
-                online("backup@flag.onmicrosoft.com", json!({})),
+            ("backup@flag.onmicrosoft.com", json!({}), "Worldwide"),
+            (
+                "backup@flag.onmicrosoft.com",
+                "  grantAdminAccess: true\n",
                 "Worldwide",
             ),
-            exo("backup@flag.onmicrosoft.com", "  grantAdminAccess: true\n")
-                .replace("{REGION}", "Worldwide"),
             json!([{"path": "exchangeOnlineSettings.grantAdminAccess", "before": false, "after": true}]),
         ),
-        (
+        office365(
             "text.onmicrosoft.com",
-            office365(
-                "text.onmicrosoft.com",
-                online("admin@text.onmicrosoft.com", json!({})),
-                "Worldwide",
-            ),
-            exo("backup@text.onmicrosoft.com", "").replace("{REGION}", "Worldwide"),
+            ("admin@text.onmicrosoft.com", json!({}), "Worldwide"),
+            ("backup@text.onmicrosoft.com", "", "Worldwide"),
             json!([{"path": "exchangeOnlineSettings.account",
                     "before": "admin@text.onmicrosoft.com", "after": "backup@text.onmicrosoft.com"}]),
         ),
-        (
+        office365(
             "region.onmicrosoft.com",
-            office365(
-                "region.onmicrosoft.com",
-                online("backup@region.onmicrosoft.com", json!({})),
-                "Worldwide",
-            ),
-            exo("backup@region.onmicrosoft.com", "").replace("{REGION}", "Germany"),
+            ("backup@region.onmicrosoft.com", json!({}), "Worldwide"),
+            ("backup@region.onmicrosoft.com", "", "Germany"),
             json!([{"path": "region", "before": "Worldwide", "after": "Germany"}]),
         ),
-        (
+        on_premises(
             "port.example.local",
-            on_premises("port.example.local", 5985, true),
-            on_prem_manifest(Some(5986)),
+            Some(5985),
+            Some(5986),
             json!([{"path": "sharePointSettings.serverPort", "before": 5985, "after": 5986}]),
         ),
-        (
+        on_premises(
             "removed.example.local",
-            on_premises("removed.example.local", 5985, true),
-            on_prem_manifest(None),
+            Some(5985),
+            None,
             json!([
                 {"path": "isSharePoint", "before": true, "after": false},
-                {"path": "sharePointSettings", "before": {
-                    "grantAccessToSiteCollections": false, "grantImpersonation": false,
-                    "serverName": "sp.example.local", "serverPort": 5985,
-                    "skipCAverification": false, "skipCommonNameVerification": false,
-                    "skipRevocationCheck": false, "useSSL": true, "username": "EX\\backup"},
-                 "after": null},
+                {"path": "sharePointSettings", "before": share_point, "after": null},
             ]),
         ),
-        (
+        on_premises(
             "added.example.local",
-            on_premises("added.example.local", 5985, false),
-            on_prem_manifest(Some(5985)),
+            None,
+            Some(5985),
             json!([
                 {"path": "isSharePoint", "before": false, "after": true},
-                {"path": "sharePointSettings", "before": null, "after": {
-                    "grantAccessToSiteCollections": false, "grantImpersonation": false,
-                    "serverName": "sp.example.local", "serverPort": 5985,
-                    "skipCAverification": false, "skipCommonNameVerification": false,
-                    "skipRevocationCheck": false, "useSSL": true, "username": "EX\\backup"}},
+                {"path": "sharePointSettings", "before": null, "after": share_point},
             ]),
         ),
-        (
+        office365(
             "server-only.onmicrosoft.com",
-            office365(
-                "server-only.onmicrosoft.com",
-                online(
-                    "backup@server-only.onmicrosoft.com",
-                    json!({"applicationId": "0f9e8d7c-6b5a-4c3d-9e1f-0a9b8c7d6e5f"}),
-                ),
+            (
+                "backup@server-only.onmicrosoft.com",
+                json!({"applicationId": application_id}),
                 "Worldwide",
             ),
-            exo("backup@server-only.onmicrosoft.com", "").replace("{REGION}", "Worldwide"),
+            ("backup@server-only.onmicrosoft.com", "", "Worldwide"),
             json!([{"path": "exchangeOnlineSettings.applicationId",
-                    "before": "0f9e8d7c-6b5a-4c3d-9e1f-0a9b8c7d6e5f", "after": null}]),
+                    "before": application_id, "after": null}]),
         ),
     ]
 }
@@ -419,12 +438,13 @@ async fn drift_in_each_kind_of_observable_field_is_an_update_of_that_field_only(
         .collect();
     server.write("drift.yaml", &documents(&manifests));
 
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "drift.yaml", "--format", "json"])
-        .env("DRIFT_PASSWORD", "another value than the server's");
-    let run = execute(command).await.expect_code(0);
-    let plan = json_of(&run.stdout);
+    let plan = plan_json(
+        &server,
+        &["plan", "drift.yaml"],
+        &[("DRIFT_PASSWORD", Some("another value than the server's"))],
+        0,
+    )
+    .await;
     for (name, _, _, expected) in &cases {
         let change = change(&plan, name);
         assert_eq!(change["action"], "update", "{name}: {change:#}");
@@ -432,11 +452,14 @@ async fn drift_in_each_kind_of_observable_field_is_an_update_of_that_field_only(
     }
     assert_eq!(plan["summary"]["update"], cases.len());
 
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "drift.yaml"])
-        .env("DRIFT_PASSWORD", "another value than the server's");
-    let text = execute(command).await.expect_code(0).stdout;
+    let text = plan_with(
+        &server,
+        &["plan", "drift.yaml"],
+        &[("DRIFT_PASSWORD", Some("another value than the server's"))],
+    )
+    .await
+    .expect_code(0)
+    .stdout;
     for line in [
         "      exchangeOnlineSettings.grantAdminAccess: false -> true\n",
         "      exchangeOnlineSettings.account: \"admin@text.onmicrosoft.com\" -> \"backup@text.onmicrosoft.com\"\n",
@@ -448,7 +471,7 @@ async fn drift_in_each_kind_of_observable_field_is_an_update_of_that_field_only(
         "        -   \"serverPort\": 5985,\n",
         "        exchangeOnlineSettings.password = (sensitive: env DRIFT_PASSWORD)\n",
     ] {
-        assert!(text.contains(line), "{line:?} in:\n{text}");
+        assert_contains(&text, line);
     }
     assert!(
         text.ends_with("Plan: 0 to create, 7 to update, 0 to delete. 0 unchanged.\n"),
@@ -459,14 +482,7 @@ async fn drift_in_each_kind_of_observable_field_is_an_update_of_that_field_only(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organizations_in_no_manifest_are_unmanaged_and_deleted_only_with_prune() {
-    let server = Server::https().await;
-    server
-        .put(&documents(&[
-            manifest("litware.example.com", LITWARE),
-            manifest("adatum.onmicrosoft.com", ADATUM),
-            manifest("fabrikam.local", FABRIKAM_ON_SERVER),
-        ]))
-        .await;
+    let server = estate_server().await;
     server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
     let ids: std::collections::BTreeMap<String, String> = server
         .emulator
@@ -494,10 +510,7 @@ async fn organizations_in_no_manifest_are_unmanaged_and_deleted_only_with_prune(
         run.stdout
     );
 
-    let run = plan_estate(&server, &["plan", "litware.yaml", "--format", "json"])
-        .await
-        .expect_code(0);
-    let plan = json_of(&run.stdout);
+    let plan = plan_json(&server, &["plan", "litware.yaml"], &[], 0).await;
     assert_eq!(
         plan["unmanaged"],
         json!([
@@ -514,28 +527,18 @@ async fn organizations_in_no_manifest_are_unmanaged_and_deleted_only_with_prune(
     .await
     .expect_code(2);
     for name in ["adatum.onmicrosoft.com", "fabrikam.local"] {
-        assert!(
-            run.stdout
-                .contains(&format!("  - organization[\"{name}\"] will be deleted\n")),
-            "{}",
-            run.stdout
+        assert_contains(
+            &run.stdout,
+            &format!("  - organization[\"{name}\"] will be deleted\n"),
         );
     }
-    assert!(!run.stdout.contains("Unmanaged"), "{}", run.stdout);
-    assert!(
-        run.stdout
-            .ends_with("Plan: 0 to create, 0 to update, 2 to delete. 1 unchanged.\n"),
-        "{}",
-        run.stdout
+    assert_lacks(&run.stdout, "Unmanaged");
+    assert_ends_with(
+        &run.stdout,
+        "Plan: 0 to create, 0 to update, 2 to delete. 1 unchanged.\n",
     );
 
-    let run = plan_estate(
-        &server,
-        &["plan", "litware.yaml", "--prune", "--format", "json"],
-    )
-    .await
-    .expect_code(0);
-    let plan = json_of(&run.stdout);
+    let plan = plan_json(&server, &["plan", "litware.yaml", "--prune"], &[], 0).await;
     assert_eq!(plan["unmanaged"], json!([]));
     assert_eq!(change(&plan, "fabrikam.local")["action"], "delete");
     assert_eq!(change(&plan, "fabrikam.local")["after"], Value::Null);
@@ -550,22 +553,17 @@ async fn organizations_in_no_manifest_are_unmanaged_and_deleted_only_with_prune(
     let run = plan_estate(&server, &["plan", "none", "--prune"])
         .await
         .expect_code(1);
-    assert!(
-        run.stderr.starts_with(
-            "error: refusing to prune with no manifests: every organization on the server would be deleted\n"
-        ),
-        "{}",
-        run.stderr
+    assert_starts_with(
+        &run.stderr,
+        "error: refusing to prune with no manifests: every organization on the server would be deleted\n",
     );
     assert_eq!(server.emulator.request_counts(), before);
     let run = plan_estate(&server, &["plan", "none", "--prune", "--allow-empty"])
         .await
         .expect_code(0);
-    assert!(
-        run.stdout
-            .ends_with("Plan: 0 to create, 0 to update, 3 to delete. 0 unchanged.\n"),
-        "{}",
-        run.stdout
+    assert_ends_with(
+        &run.stdout,
+        "Plan: 0 to create, 0 to update, 3 to delete. 0 unchanged.\n",
     );
 
     assert_read_only(&server);
@@ -595,30 +593,22 @@ async fn a_type_change_is_an_error_naming_the_organization_and_nothing_is_saved(
     )
     .await
     .expect_code(1);
-    assert!(
-        run.stdout.contains(
-            "error: organization \"litware.example.com\" is Office365 on the server but Hybrid in the manifest at litware.yaml:4:9: the type of an organization cannot be changed in place\n"
-        ),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        "error: organization \"litware.example.com\" is Office365 on the server but Hybrid in the manifest at litware.yaml:4:9: the type of an organization cannot be changed in place\n",
     );
-    assert!(
-        run.stderr
-            .contains("error: 1 organization could not be planned"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        "error: 1 organization could not be planned; the plan was not saved to plan.json\n",
     );
     assert!(
         !server.path().join("plan.json").exists(),
         "a plan with errors is not saved for apply:\n{}",
         run.stderr
     );
-    assert!(!run.stderr.contains("Saved the plan"), "{}", run.stderr);
+    assert_lacks(&run.stderr, "Saved the plan");
 
-    let run = plan_estate(&server, &["plan", "litware.yaml", "--format", "json"])
-        .await
-        .expect_code(1);
-    let plan = json_of(&run.stdout);
+    let plan = plan_json(&server, &["plan", "litware.yaml"], &[], 1).await;
     assert_eq!(plan["errors"][0]["kind"], "type-change");
     assert_eq!(plan["errors"][0]["name"], "litware.example.com");
     assert_eq!(plan["changes"], json!([]));
@@ -655,26 +645,24 @@ async fn an_unreadable_secret_fails_before_any_request_naming_organization_field
         "secrets/contoso-app.txt",
         "  hint: set the environment variables or create the files the manifests name\n",
     ] {
-        assert!(
-            run.stderr.contains(expected),
-            "{expected:?} in:\n{}",
-            run.stderr
-        );
+        assert_contains(&run.stderr, expected);
     }
-    assert!(!run.stderr.contains("litware"), "{}", run.stderr);
+    assert_lacks(&run.stderr, "litware");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_a_clear_error_that_does_not_repeat_it() {
-    let server = Server::https().await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml"])
-        .envs(ESTATE_SECRETS.iter().copied())
-        .env("VBOCTL_PASSWORD", "Wrong-Password-e41a")
-        .env("RUST_LOG", "trace");
-    let run = execute(command).await.expect_code(1);
+    let server = litware().await;
+    let run = plan_with(
+        &server,
+        &["plan", "litware.yaml"],
+        &[
+            ("VBOCTL_PASSWORD", Some("Wrong-Password-e41a")),
+            ("RUST_LOG", Some("trace")),
+        ],
+    )
+    .await
+    .expect_code(1);
     assert_eq!(run.stdout, "");
     let messages: Vec<&str> = run
         .stderr
@@ -706,8 +694,7 @@ async fn a_wrong_password_is_a_clear_error_that_does_not_repeat_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_options_after_the_subcommand_reach_a_server_with_its_own_certificate() {
-    let server = Server::https().await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+    let server = litware().await;
     let mut command = bare_vboctl(server.path());
     command
         .args([
@@ -723,31 +710,27 @@ async fn connection_options_after_the_subcommand_reach_a_server_with_its_own_cer
         .env("VBOCTL_PASSWORD", vbo_emulator::DEFAULT_PASSWORD)
         .envs(ESTATE_SECRETS.iter().copied());
     let run = execute(command).await.expect_code(0);
-    assert!(
-        run.stdout
-            .starts_with(&format!("Server: {}/v3\n", server.emulator.base_url())),
-        "{}",
-        run.stdout
+    assert_starts_with(
+        &run.stdout,
+        &format!("Server: {}/v3\n", server.emulator.base_url()),
     );
-    assert!(
-        run.stdout
-            .contains("  + organization[\"litware.example.com\"] will be created\n"),
-        "{}",
-        run.stdout
+    assert_contains(
+        &run.stdout,
+        "  + organization[\"litware.example.com\"] will be created\n",
     );
     assert_eq!(run.stderr, "", "a verified connection warns of nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unverifiable_certificate_fails_with_a_hint_at_ca_cert() {
-    let server = Server::https().await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml"])
-        .env_remove("VBOCTL_CA_CERT")
-        .envs(ESTATE_SECRETS.iter().copied());
-    let run = execute(command).await.expect_code(1);
+    let server = litware().await;
+    let run = plan_with(
+        &server,
+        &["plan", "litware.yaml"],
+        &[("VBOCTL_CA_CERT", None)],
+    )
+    .await
+    .expect_code(1);
     assert_eq!(run.stdout, "");
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(
@@ -778,22 +761,18 @@ async fn an_unverifiable_certificate_fails_with_a_hint_at_ca_cert() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insecure_connections_warn_on_every_run() {
     const WARNING: &str = "warning: TLS certificate verification is off (--insecure): anyone on the network path can read your credentials\n";
-    let server = Server::https().await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+    let server = litware().await;
     for by_variable in [false, false, true] {
-        let mut command = server.vboctl();
-        command
-            .args(["plan", "litware.yaml"])
-            .env_remove("VBOCTL_CA_CERT")
-            .envs(ESTATE_SECRETS.iter().copied());
-        if by_variable {
-            command.env("VBOCTL_INSECURE", "1");
+        let (flag, variable) = if by_variable {
+            (None, Some("1"))
         } else {
-            command.arg("--insecure");
-        }
-        let run = execute(command).await.expect_code(0);
+            (Some("--insecure"), None)
+        };
+        let args: Vec<&str> = ["plan", "litware.yaml"].into_iter().chain(flag).collect();
+        let env = [("VBOCTL_CA_CERT", None), ("VBOCTL_INSECURE", variable)];
+        let run = plan_with(&server, &args, &env).await.expect_code(0);
         assert_eq!(run.stderr, WARNING);
-        assert!(run.stdout.contains("will be created"), "{}", run.stdout);
+        assert_contains(&run.stdout, "will be created");
     }
     assert_eq!(
         server
@@ -814,45 +793,73 @@ async fn insecure_connections_warn_on_every_run() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_are_retried_through_unavailable_and_throttled_answers() {
-    // With this seed the first list is answered 503, the second 429 (Retry-After: 1), and
-    // the third gets through.
+/// A folder with litware's manifest in `litware.yaml`, and no server.
+fn litware_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("litware.yaml"),
+        manifest("litware.example.com", LITWARE),
+    )
+    .unwrap();
+    dir
+}
+
+/// An emulator over HTTPS, empty, and litware's manifest in `litware.yaml`.
+async fn litware() -> Server {
+    let server = Server::https().await;
+    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+    server
+}
+
+/// Plans litware's creation over HTTPS through an emulator with these faults and token
+/// lifetime, logging as `rust_log` says; fails unless the plan succeeds.
+async fn plan_litware_through(
+    faults: Faults,
+    token_ttl: Duration,
+    rust_log: &str,
+) -> (Server, Run) {
     let server = Server::start(EmulatorConfig {
         tls: Tls::SelfSigned,
-        faults: Faults {
-            error_rate: 0.3,
-            throttle_rate: 0.3,
-            seed: Some(29),
-            ..Faults::default()
-        },
+        token_ttl,
+        faults,
         ..EmulatorConfig::default()
     })
     .await;
     server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml"])
-        .envs(ESTATE_SECRETS.iter().copied())
-        .env("RUST_LOG", "vbo_client=debug");
-    let run = execute(command).await.expect_code(0);
+    let run = plan_with(
+        &server,
+        &["plan", "litware.yaml"],
+        &[("RUST_LOG", Some(rust_log))],
+    )
+    .await
+    .expect_code(0);
     assert!(
         run.stdout.contains("will be created"),
         "{}\n{}",
         run.stdout,
         run.stderr
     );
+    (server, run)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_retried_through_unavailable_and_throttled_answers() {
+    // With this seed the first list is answered 503, the second 429 (Retry-After: 1), and
+    // the third gets through.
+    let faults = Faults {
+        error_rate: 0.3,
+        throttle_rate: 0.3,
+        seed: Some(29),
+        ..Faults::default()
+    };
+    let (server, run) = plan_litware_through(faults, DEFAULT_TOKEN_TTL, "vbo_client=debug").await;
     let counts = server.emulator.request_counts();
     assert_eq!(counts.faults.errors, 1, "{counts:?}");
     assert_eq!(counts.faults.throttles, 1, "{counts:?}");
     assert_eq!(counts.route("GET /v3/Organizations"), 3, "{counts:?}");
-    assert!(
-        run.stderr.contains("GET /v3/Organizations -> 503")
-            && run.stderr.contains("GET /v3/Organizations -> 429")
-            && run.stderr.contains("GET /v3/Organizations -> 200"),
-        "{}",
-        run.stderr
-    );
+    for status in [503, 429, 200] {
+        assert_contains(&run.stderr, &format!("GET /v3/Organizations -> {status}"));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -860,25 +867,12 @@ async fn an_access_token_that_expires_mid_run_is_refreshed_and_the_request_sent_
     // Tokens live one second. With this seed the emulator delays the login 0.16 s, the first
     // list 1.5 s (so the token has expired when it is checked), the refresh 0.15 s and the
     // second list 0.09 s.
-    let server = Server::start(EmulatorConfig {
-        tls: Tls::SelfSigned,
-        token_ttl: Duration::from_secs(1),
-        faults: Faults {
-            latency: Some(Duration::ZERO..=Duration::from_millis(1500)),
-            seed: Some(362),
-            ..Faults::default()
-        },
-        ..EmulatorConfig::default()
-    })
-    .await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml"])
-        .envs(ESTATE_SECRETS.iter().copied())
-        .env("RUST_LOG", "trace");
-    let run = execute(command).await.expect_code(0);
-    assert!(run.stdout.contains("will be created"), "{}", run.stdout);
+    let faults = Faults {
+        latency: Some(Duration::ZERO..=Duration::from_millis(1500)),
+        seed: Some(362),
+        ..Faults::default()
+    };
+    let (server, run) = plan_litware_through(faults, Duration::from_secs(1), "trace").await;
     let counts = server.emulator.request_counts();
     assert_eq!(counts.route("POST /v3/Token"), 2, "{counts:?}");
     assert_eq!(counts.route("GET /v3/Organizations"), 2, "{counts:?}");
@@ -887,13 +881,33 @@ async fn an_access_token_that_expires_mid_run_is_refreshed_and_the_request_sent_
         "access token refreshed",
         "GET /v3/Organizations -> 200",
     ] {
-        assert!(
-            run.stderr.contains(expected),
-            "{expected:?} in:\n{}",
-            run.stderr
-        );
+        assert_contains(&run.stderr, expected);
     }
     assert_no_token(&run.stderr);
+}
+
+/// Fails, showing `text`, unless it contains `expected`.
+#[track_caller]
+fn assert_contains(text: &str, expected: &str) {
+    assert!(text.contains(expected), "{expected:?} in:\n{text}");
+}
+
+/// Fails, showing `text`, when it contains `unexpected`.
+#[track_caller]
+fn assert_lacks(text: &str, unexpected: &str) {
+    assert!(!text.contains(unexpected), "{unexpected:?} in:\n{text}");
+}
+
+/// Fails, showing `text`, unless it begins with `expected`.
+#[track_caller]
+fn assert_starts_with(text: &str, expected: &str) {
+    assert!(text.starts_with(expected), "{expected:?} first in:\n{text}");
+}
+
+/// Fails, showing `text`, unless it ends with `expected`.
+#[track_caller]
+fn assert_ends_with(text: &str, expected: &str) {
+    assert!(text.ends_with(expected), "{expected:?} last in:\n{text}");
 }
 
 /// Fails when `text` shows an access or refresh token, or the header that carries one.
@@ -925,15 +939,16 @@ async fn detailed_exitcode_is_two_for_changes_zero_for_none_and_one_for_errors()
     let run = plan_estate(&server, &["plan", "litware.yaml", "--detailed-exitcode"])
         .await
         .expect_code(0);
-    assert!(run.stdout.contains("1 unmanaged"), "{}", run.stdout);
+    assert_contains(&run.stdout, "1 unmanaged");
 
     // Errors are 1, with or without changes.
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml", "--detailed-exitcode"])
-        .envs(ESTATE_SECRETS.iter().copied())
-        .env("VBOCTL_PASSWORD", "not the password");
-    execute(command).await.expect_code(1);
+    plan_with(
+        &server,
+        &["plan", "litware.yaml", "--detailed-exitcode"],
+        &[("VBOCTL_PASSWORD", Some("not the password"))],
+    )
+    .await
+    .expect_code(1);
     server.write(
         "invalid.yaml",
         "apiVersion: vboctl/v1\nkind: Organization\nmetadata: {name: x}\nspec: {type: Nothing}\n",
@@ -942,11 +957,7 @@ async fn detailed_exitcode_is_two_for_changes_zero_for_none_and_one_for_errors()
     let run = plan_estate(&server, &["plan", "invalid.yaml", "--detailed-exitcode"])
         .await
         .expect_code(1);
-    assert!(
-        run.stderr.contains("nothing was sent to the server"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, "nothing was sent to the server");
     assert_eq!(
         server.emulator.request_counts(),
         before,
@@ -1084,11 +1095,9 @@ async fn a_saved_plan_is_private_and_show_renders_it_as_plan_did() {
     let mut command = bare_vboctl(server.path());
     command.args(["show", "manifests/contoso.yaml"]);
     let run = execute(command).await.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("error: manifests/contoso.yaml is not a usable saved plan"),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        "error: manifests/contoso.yaml is not a usable saved plan",
     );
 }
 
@@ -1113,19 +1122,11 @@ async fn saving_a_plan_is_refused_when_a_manifest_holds_a_literal_secret() {
     let run = plan_estate(&server, &["plan", "tenants.yaml", "--out", "plan.json"])
         .await
         .expect_code(1);
-    assert!(
-        run.stderr.contains(
-            "error: cannot save the plan: a saved plan holds secret references, never values, and these secrets are written in the manifests:\n  contoso.onmicrosoft.com (tenants.yaml:4:9): spec.exchangeOnlineSettings.password\n"
-        ),
-        "{}",
-        run.stderr
+    assert_contains(
+        &run.stderr,
+        "error: cannot save the plan: a saved plan holds secret references, never values, and these secrets are written in the manifests:\n  contoso.onmicrosoft.com (tenants.yaml:4:9): spec.exchangeOnlineSettings.password\n",
     );
-    assert!(
-        run.stderr
-            .contains("hint: use {fromEnv: VAR} or {fromFile: path}"),
-        "{}",
-        run.stderr
-    );
+    assert_contains(&run.stderr, "hint: use {fromEnv: VAR} or {fromFile: path}");
     assert!(!server.path().join("plan.json").exists());
     let everything = format!("{}{}", run.stdout, run.stderr);
     assert!(
@@ -1143,21 +1144,14 @@ async fn saving_a_plan_is_refused_when_a_manifest_holds_a_literal_secret() {
         "{}",
         run.stdout
     );
-    assert!(
-        !run.stdout.contains("Literal-Password-Not-Saved-3c")
-            && !run.stderr.contains("Literal-Password-Not-Saved-3c")
-    );
+    assert_lacks(&run.stdout, "Literal-Password-Not-Saved-3c");
+    assert_lacks(&run.stderr, "Literal-Password-Not-Saved-3c");
     assert_read_only(&server);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_and_schema_ignore_the_connection_variables() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("litware.yaml"),
-        manifest("litware.example.com", LITWARE),
-    )
-    .unwrap();
+    let dir = litware_folder();
     for args in [&["validate", "litware.yaml"][..], &["schema"][..]] {
         let mut command = bare_vboctl(dir.path());
         command
@@ -1215,19 +1209,19 @@ async fn no_secret_or_token_reaches_any_output_even_at_trace_level() {
 
     let mut outputs = Vec::new();
     for format in ["text", "json", "markdown"] {
-        let mut command = server.vboctl();
-        command
-            .args([
-                "plan",
-                "tenants.yaml",
-                "--format",
-                format,
-                "--out",
-                "plan.json",
-            ])
-            .env("LEAK_SECRET", ENV_SECRET)
-            .env("RUST_LOG", "trace");
-        let run = execute(command).await.expect_code(0);
+        let args = [
+            "plan",
+            "tenants.yaml",
+            "--format",
+            format,
+            "--out",
+            "plan.json",
+        ];
+        let env = [
+            ("LEAK_SECRET", Some(ENV_SECRET)),
+            ("RUST_LOG", Some("trace")),
+        ];
+        let run = plan_with(&server, &args, &env).await.expect_code(0);
         assert!(
             run.stderr.contains("TRACE"),
             "trace logging is on:\n{}",
@@ -1255,12 +1249,7 @@ async fn no_secret_or_token_reaches_any_output_even_at_trace_level() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_is_not_there_is_reported_at_once_with_a_hint() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("litware.yaml"),
-        manifest("litware.example.com", LITWARE),
-    )
-    .unwrap();
+    let dir = litware_folder();
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -1281,44 +1270,38 @@ async fn a_server_that_is_not_there_is_reported_at_once_with_a_hint() {
         "a refused connection is not retried at login: {:?}",
         started.elapsed()
     );
-    assert!(
-        run.stderr.starts_with(&format!(
-            "error: cannot connect to https://127.0.0.1:{port}/v3: "
-        )),
-        "{}",
-        run.stderr
+    assert_starts_with(
+        &run.stderr,
+        &format!("error: cannot connect to https://127.0.0.1:{port}/v3: "),
     );
-    assert!(
-        run.stderr
-            .ends_with("  hint: check --server (VBOCTL_SERVER) and that the server is reachable\n"),
-        "{}",
-        run.stderr
+    assert_ends_with(
+        &run.stderr,
+        "  hint: check --server (VBOCTL_SERVER) and that the server is reachable\n",
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_url_with_credentials_is_refused_without_showing_them() {
-    let server = Server::https().await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+    let server = litware().await;
     let with_credentials = server
         .emulator
         .base_url()
         .replace("https://", "https://admin:Url-Password-77@");
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml"])
-        .env("VBOCTL_SERVER", &with_credentials)
-        .envs(ESTATE_SECRETS.iter().copied());
-    let run = execute(command).await.expect_code(1);
-    assert!(
-        run.stderr.starts_with(&format!(
+    let run = plan_with(
+        &server,
+        &["plan", "litware.yaml"],
+        &[("VBOCTL_SERVER", Some(with_credentials.as_str()))],
+    )
+    .await
+    .expect_code(1);
+    assert_starts_with(
+        &run.stderr,
+        &format!(
             "error: invalid server URL \"https://***@{}\": it must not hold a user name or password",
             server.emulator.local_addr()
-        )),
-        "{}",
-        run.stderr
+        ),
     );
-    assert!(!run.stderr.contains("Url-Password-77"), "{}", run.stderr);
+    assert_lacks(&run.stderr, "Url-Password-77");
     assert_eq!(run.stdout, "");
     assert_eq!(
         server.emulator.request_counts().by_route,
@@ -1331,23 +1314,24 @@ async fn the_password_comes_from_the_environment_a_file_or_standard_input() {
     use std::io::Write;
     use std::process::Stdio;
 
-    let server = Server::https().await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+    let server = litware().await;
     let password = vbo_emulator::DEFAULT_PASSWORD;
     server.write("password.txt", &format!("{password}\n"));
 
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml", "--password-file", "password.txt"])
-        .env_remove("VBOCTL_PASSWORD")
-        .envs(ESTATE_SECRETS.iter().copied());
-    execute(command).await.expect_code(0);
+    plan_with(
+        &server,
+        &["plan", "litware.yaml", "--password-file", "password.txt"],
+        &[("VBOCTL_PASSWORD", None)],
+    )
+    .await
+    .expect_code(0);
 
-    let mut command = server.vboctl();
+    let mut command = estate_command(
+        &server,
+        &["plan", "litware.yaml", "--password-stdin"],
+        &[("VBOCTL_PASSWORD", None)],
+    );
     command
-        .args(["plan", "litware.yaml", "--password-stdin"])
-        .env_remove("VBOCTL_PASSWORD")
-        .envs(ESTATE_SECRETS.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -1365,12 +1349,13 @@ async fn the_password_comes_from_the_environment_a_file_or_standard_input() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml"])
-        .env_remove("VBOCTL_PASSWORD")
-        .envs(ESTATE_SECRETS.iter().copied());
-    let run = execute(command).await.expect_code(1);
+    let run = plan_with(
+        &server,
+        &["plan", "litware.yaml"],
+        &[("VBOCTL_PASSWORD", None)],
+    )
+    .await
+    .expect_code(1);
     assert_eq!(
         run.stderr,
         "error: no password given\n  hint: set VBOCTL_PASSWORD, or pass --password-stdin or --password-file FILE\n"
@@ -1380,16 +1365,16 @@ async fn the_password_comes_from_the_environment_a_file_or_standard_input() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blank_connection_variables_count_as_unset() {
-    let server = Server::https().await;
-    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+    let server = litware().await;
 
-    let mut command = server.vboctl();
-    command
-        .args(["plan", "litware.yaml", "--insecure"])
-        .env("VBOCTL_CA_CERT", "")
-        .envs(ESTATE_SECRETS.iter().copied());
-    let run = execute(command).await.expect_code(0);
-    assert!(run.stdout.contains("will be created"), "{}", run.stdout);
+    let run = plan_with(
+        &server,
+        &["plan", "litware.yaml", "--insecure"],
+        &[("VBOCTL_CA_CERT", Some(""))],
+    )
+    .await
+    .expect_code(0);
+    assert_contains(&run.stdout, "will be created");
 
     for (variable, expected) in [
         (
@@ -1401,12 +1386,9 @@ async fn blank_connection_variables_count_as_unset() {
             "error: no server given\n  hint: pass --server URL or set VBOCTL_SERVER\n",
         ),
     ] {
-        let mut command = server.vboctl();
-        command
-            .args(["plan", "litware.yaml"])
-            .env(variable, "")
-            .envs(ESTATE_SECRETS.iter().copied());
-        let run = execute(command).await.expect_code(1);
+        let run = plan_with(&server, &["plan", "litware.yaml"], &[(variable, Some(""))])
+            .await
+            .expect_code(1);
         assert_eq!(run.stderr, expected, "{variable}");
     }
     assert_eq!(server.emulator.request_counts().route("POST /v3/Token"), 1);
