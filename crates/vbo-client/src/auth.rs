@@ -42,9 +42,14 @@ impl Session {
     }
 
     /// Logs in with the password grant.
+    ///
+    /// This is the first request to the server, so a server that cannot be reached at all is
+    /// reported at once rather than retried for a minute: a wrong URL or port is far likelier
+    /// than a server restarting at that moment. Later logins retry as every request does.
     pub(crate) async fn login(&self, client: &Client) -> Result<(), ClientError> {
         let mut state = self.state.lock().await;
-        self.password_grant(client, &mut state).await
+        self.password_grant(client, &mut state, Reachability::Unknown)
+            .await
     }
 
     /// A valid access token: the current one, or a renewed one when it is about to expire or
@@ -85,7 +90,10 @@ impl Session {
                 password: None,
                 refresh_token: Some(refresh),
             };
-            match self.request_token(client, &request).await {
+            match self
+                .request_token(client, &request, Reachability::Reached)
+                .await
+            {
                 Ok(response) => {
                     tracing::debug!("access token refreshed");
                     state.accept(response);
@@ -97,17 +105,23 @@ impl Session {
                 Err(error) => return Err(error),
             }
         }
-        self.password_grant(client, state).await
+        self.password_grant(client, state, Reachability::Reached)
+            .await
     }
 
-    async fn password_grant(&self, client: &Client, state: &mut State) -> Result<(), ClientError> {
+    async fn password_grant(
+        &self,
+        client: &Client,
+        state: &mut State,
+        reachability: Reachability,
+    ) -> Result<(), ClientError> {
         let request = TokenRequest {
             grant_type: GrantType::Password,
             username: Some(self.username.clone()),
             password: Some(self.password.clone()),
             refresh_token: None,
         };
-        let response = self.request_token(client, &request).await?;
+        let response = self.request_token(client, &request, reachability).await?;
         tracing::debug!("logged in as {}", self.username);
         state.accept(response);
         Ok(())
@@ -119,6 +133,7 @@ impl Session {
         &self,
         client: &Client,
         request: &TokenRequest,
+        reachability: Reachability,
     ) -> Result<TokenResponse, ClientError> {
         let url = client.url("Token")?;
         let started = Instant::now();
@@ -187,10 +202,28 @@ impl Session {
                 .retry
                 .delay(attempt, started.elapsed(), error.retry_after())
             {
-                Some(delay) if error.is_transient() => tokio::time::sleep(delay).await,
+                Some(delay) if error.is_transient() && reachability.may_retry(&error) => {
+                    tokio::time::sleep(delay).await
+                }
                 _ => return Err(error),
             }
         }
+    }
+}
+
+/// Whether the server has answered this session before, which decides whether a failure to
+/// connect is worth retrying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reachability {
+    /// Nothing has reached the server yet: failing to connect is most likely a wrong address.
+    Unknown,
+    /// The server answered before: failing to connect now is likely passing.
+    Reached,
+}
+
+impl Reachability {
+    fn may_retry(self, error: &ClientError) -> bool {
+        self == Reachability::Reached || !matches!(error, ClientError::Connect { .. })
     }
 }
 

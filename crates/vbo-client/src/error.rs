@@ -191,24 +191,29 @@ impl ClientError {
                 detail,
             };
         }
+        // A connection that was never made, even one that timed out, carried no request:
+        // check that before the timeout, which would make the outcome unknown.
+        if error.is_connect() {
+            let detail = if error.is_timeout() {
+                "no connection within the connect timeout".to_owned()
+            } else {
+                innermost_message(&error)
+            };
+            return ClientError::Connect {
+                server: server.to_owned(),
+                detail,
+            };
+        }
         if error.is_timeout() {
             return ClientError::Timeout {
                 method: method.to_string(),
                 path,
             };
         }
-        let detail = innermost_message(&error);
-        if error.is_connect() {
-            ClientError::Connect {
-                server: server.to_owned(),
-                detail,
-            }
-        } else {
-            ClientError::Disconnected {
-                method: method.to_string(),
-                path,
-                detail,
-            }
+        ClientError::Disconnected {
+            method: method.to_string(),
+            path,
+            detail: innermost_message(&error),
         }
     }
 }

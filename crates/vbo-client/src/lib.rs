@@ -73,11 +73,22 @@ impl ClientConfig {
 
 /// Turns `https://host:4443`, `https://host:4443/` or `https://host:4443/v3` into the API's base
 /// URL `https://host:4443/v3/`.
+///
+/// A URL with a user name or password in it (`https://user:secret@host`) is refused, and the
+/// error shows it with those replaced by `***`: credentials are given separately, and a URL is
+/// printed in plans and messages.
 pub fn api_base_url(server: &str) -> Result<Url, ClientError> {
     let invalid = |reason: &str| ClientError::InvalidServer {
-        server: server.to_owned(),
+        server: without_userinfo(server),
         reason: reason.to_owned(),
     };
+    if !server.contains("://") {
+        // `vbo:4443` would parse with the scheme `vbo`, and `10.0.0.5:4443` not at all.
+        return Err(invalid(&format!(
+            "it has no scheme: write https://{}",
+            server.trim()
+        )));
+    }
     let mut url = Url::parse(server.trim()).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(url.scheme(), "https" | "http") {
         return Err(invalid(
@@ -86,6 +97,11 @@ pub fn api_base_url(server: &str) -> Result<Url, ClientError> {
     }
     if url.host_str().is_none() {
         return Err(invalid("it has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "it must not hold a user name or password; give the credentials separately",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("it must not have a query or fragment"));
@@ -98,6 +114,19 @@ pub fn api_base_url(server: &str) -> Result<Url, ClientError> {
     };
     url.set_path(&format!("{path}/v3/"));
     Ok(url)
+}
+
+/// `server` with anything between `://` and an `@` of the authority replaced by `***`, so that
+/// a URL with credentials in it can be shown in a message.
+fn without_userinfo(server: &str) -> String {
+    let Some((scheme, rest)) = server.split_once("://") else {
+        return server.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => server.to_owned(),
+    }
 }
 
 /// A logged-in session with the server.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use clap::builder::TypedValueParser as _;
 use vbo_client::{ClientConfig, TlsOptions};
 use vbo_model::Secret;
 
@@ -33,7 +34,14 @@ pub(crate) struct ConnectionArgs {
 
     /// Also trust the certificate authorities in this PEM file, for example a server's
     /// self-signed certificate.
-    #[arg(long, env = "VBOCTL_CA_CERT", value_name = "FILE")]
+    // Any value is accepted here, the empty one included, so that an empty VBOCTL_CA_CERT
+    // (a CI variable left blank) counts as unset instead of failing the parse.
+    #[arg(
+        long,
+        env = "VBOCTL_CA_CERT",
+        value_name = "FILE",
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
     pub(crate) ca_cert: Option<PathBuf>,
 
     /// Do not verify the server's TLS certificate. Anyone on the network path can then read your
@@ -60,10 +68,11 @@ impl ConnectionArgs {
         &self,
         warn: &mut dyn FnMut(&str),
     ) -> Result<ClientConfig, CliError> {
-        let server = self.server.clone().ok_or_else(|| {
+        // An empty value, typically a variable set to nothing, counts as not given.
+        let server = given(&self.server).ok_or_else(|| {
             CliError::usage("no server given", "pass --server URL or set VBOCTL_SERVER")
         })?;
-        let username = self.username.clone().ok_or_else(|| {
+        let username = given(&self.username).ok_or_else(|| {
             CliError::usage(
                 "no username given",
                 "pass --username USER or set VBOCTL_USERNAME",
@@ -87,7 +96,10 @@ impl ConnectionArgs {
         }
         let mut config = ClientConfig::new(server, username, password);
         config.tls = TlsOptions {
-            ca_cert: self.ca_cert.clone(),
+            ca_cert: self
+                .ca_cert
+                .clone()
+                .filter(|path| !path.as_os_str().is_empty()),
             insecure: self.insecure,
         };
         config.connect_timeout = Duration::from_secs(self.connect_timeout.max(1));
@@ -118,12 +130,20 @@ impl ConnectionArgs {
         }
         match std::env::var(PASSWORD_ENV) {
             Ok(value) => non_empty(Secret::new(value), PASSWORD_ENV),
-            Err(_) => Err(CliError::usage(
+            Err(std::env::VarError::NotUnicode(_)) => Err(CliError::message(format!(
+                "the password in {PASSWORD_ENV} is not UTF-8 text"
+            ))),
+            Err(std::env::VarError::NotPresent) => Err(CliError::usage(
                 "no password given",
                 "set VBOCTL_PASSWORD, or pass --password-stdin or --password-file FILE",
             )),
         }
     }
+}
+
+/// The value, unless it is missing or blank.
+fn given(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|value| !value.trim().is_empty())
 }
 
 fn non_empty(secret: Secret, source: &str) -> Result<Secret, CliError> {

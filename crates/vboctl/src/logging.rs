@@ -4,11 +4,28 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the logger. Without `RUST_LOG`, only messages at `default_level` and above are
-/// shown (`warn` for most commands, `info` for the emulator's request log).
+/// The crates of this workspace, whose messages are shown by default.
+const OWN_CRATES: &[&str] = &[
+    "vboctl",
+    "vbo_client",
+    "vbo_apply",
+    "vbo_plan",
+    "vbo_model",
+    "vbo_emulator",
+];
+
+/// Installs the logger. Without `RUST_LOG`, only this workspace's messages at `default_level`
+/// and above are shown (`warn` for most commands, `info` for the emulator's request log):
+/// libraries' own complaints (a TLS verifier logging the certificate failure that vboctl then
+/// reports as an error with a hint, for example) would only repeat what vboctl says better.
 pub(crate) fn init(colored: bool, default_level: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        let own: Vec<String> = OWN_CRATES
+            .iter()
+            .map(|name| format!("{name}={default_level}"))
+            .collect();
+        EnvFilter::new(format!("off,{}", own.join(",")))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -259,4 +259,94 @@ fn server_urls_are_normalised_to_the_v3_base() {
     ] {
         assert!(vbo_client::api_base_url(bad).is_err(), "{bad}");
     }
+    for (given, shown) in [
+        (
+            "https://admin:Url-Secret-9@vbo:4443",
+            "https://***@vbo:4443",
+        ),
+        ("https://admin@vbo:4443/v3", "https://***@vbo:4443/v3"),
+        (
+            "https://a:b@c:Url-Secret-9@vbo:4443/",
+            "https://***@vbo:4443/",
+        ),
+    ] {
+        let error = vbo_client::api_base_url(given).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("invalid server URL {shown:?}: it must not hold")),
+            "{error}"
+        );
+        assert!(!error.contains("Url-Secret-9") && !error.contains("admin"));
+    }
+    for bare in ["vbo:4443", "10.0.0.5:4443"] {
+        let error = vbo_client::api_base_url(bare).unwrap_err().to_string();
+        assert!(
+            error.ends_with(&format!("it has no scheme: write https://{bare}")),
+            "{error}"
+        );
+    }
+}
+
+/// Retries slow enough that a retried login would take a second or more.
+fn slow_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 5,
+        base_delay: Duration::from_secs(2),
+        max_delay: Duration::from_secs(2),
+        max_elapsed: Duration::from_secs(30),
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_connections_at_login_is_reported_at_once() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = ClientConfig::new(
+        format!("https://127.0.0.1:{port}"),
+        DEFAULT_USER,
+        Secret::new(DEFAULT_PASSWORD),
+    );
+    config.retry = slow_retries();
+    let started = std::time::Instant::now();
+    let error = Client::connect(config).await.unwrap_err();
+    assert!(
+        matches!(error, ClientError::Connect { .. }),
+        "expected a connection error, got {error:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "not retried: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_connect_timeout_is_a_connection_error_that_sent_nothing() {
+    // Accepts TCP connections (the kernel does) but never answers the TLS handshake.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut config = ClientConfig::new(
+        format!("https://{}", silent.local_addr().unwrap()),
+        DEFAULT_USER,
+        Secret::new(DEFAULT_PASSWORD),
+    );
+    config.connect_timeout = Duration::from_millis(200);
+    config.retry = slow_retries();
+    let started = std::time::Instant::now();
+    let error = Client::connect(config).await.unwrap_err();
+    match &error {
+        ClientError::Connect { detail, .. } => {
+            assert!(detail.contains("connect timeout"), "{detail}")
+        }
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+    assert_eq!(error.outcome(), Outcome::NotPerformed);
+    assert!(error.is_transient());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the first login is not retried: {:?}",
+        started.elapsed()
+    );
 }

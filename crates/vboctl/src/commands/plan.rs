@@ -75,6 +75,19 @@ pub(crate) struct Prepared {
 pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
     let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
     let plan = &prepared.plan;
+    if plan.has_errors() {
+        // Show what could be planned and why the rest could not, but never save a plan that
+        // apply would refuse: the note would invite the user to apply it.
+        print(plan, args.format, ui);
+        let mut message = format!(
+            "{} could not be planned",
+            count(plan.errors.len(), "organization")
+        );
+        if let Some(out) = &args.out {
+            message.push_str(&format!("; the plan was not saved to {}", out.display()));
+        }
+        return Err(CliError::message(message));
+    }
     if let Some(out) = &args.out {
         save(
             out,
@@ -87,12 +100,6 @@ pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
         ));
     }
     print(plan, args.format, ui);
-    if plan.has_errors() {
-        return Err(CliError::message(format!(
-            "{} could not be planned",
-            count(plan.errors.len(), "organization")
-        )));
-    }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Status::ChangesPresent
     } else {
@@ -223,6 +230,12 @@ fn save(path: &Path, file: PlanFile) -> Result<(), CliError> {
                 list.join("\n")
             ),
             "use {fromEnv: VAR} or {fromFile: path} for them",
+        ));
+    }
+    if path.is_dir() {
+        return Err(CliError::usage(
+            format!("cannot save the plan to {}: it is a folder", path.display()),
+            "give a file name, for example --out plan.json",
         ));
     }
     let json = file

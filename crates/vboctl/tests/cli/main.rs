@@ -5,6 +5,8 @@ mod apply_support;
 mod demo;
 mod emulator;
 mod generated;
+mod plan;
+mod support;
 mod validate;
 
 use std::path::{Path, PathBuf};
