@@ -156,7 +156,12 @@ fn discover(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf
         for entry in walk {
             match entry {
                 Ok(entry) if entry.file_type().is_file() && is_yaml(entry.path()) => {
-                    add(entry.into_path());
+                    // Walking `.` yields `./tenants.yaml`: show `tenants.yaml`, as people write it.
+                    let file = entry.into_path();
+                    match file.strip_prefix(".") {
+                        Ok(relative) if path.as_os_str() == "." => add(relative.to_path_buf()),
+                        _ => add(file),
+                    }
                 }
                 Ok(_) => {}
                 Err(error) => {
