@@ -287,7 +287,8 @@ async fn update(client: &Client, name: &str, id: &str, spec: &Spec) -> StepOutco
 
 async fn delete(client: &Client, id: &str) -> StepOutcome {
     match client.delete(id).await {
-        Ok(()) => StepOutcome::Deleted,
+        // Gone already (removed by someone else since the plan): what the plan wanted.
+        Ok(()) | Err(ClientError::Status { status: 404, .. }) => StepOutcome::Deleted,
         Err(error) => StepOutcome::Failed {
             message: failure_message(&error),
         },

@@ -420,8 +420,14 @@ fn list_statuses(statuses: &[StatusCode]) -> String {
         .join(" or ")
 }
 
-/// The server's `{"message": ...}`, or a short excerpt of whatever it sent instead.
+/// The server's `{"message": ...}`, or a short excerpt of whatever it sent instead, with
+/// control characters escaped so that it can neither break a line of output nor drive a
+/// terminal.
 async fn error_message(response: reqwest::Response) -> String {
+    escape_controls(&raw_error_message(response).await)
+}
+
+async fn raw_error_message(response: reqwest::Response) -> String {
     let bytes = response.bytes().await.unwrap_or_default();
     if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
         return error.message;
@@ -437,4 +443,18 @@ async fn error_message(response: reqwest::Response) -> String {
     } else {
         excerpt
     }
+}
+
+/// `text` with its control characters written as escapes (`\n`, `\u{1b}`).
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }

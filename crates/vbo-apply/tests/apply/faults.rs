@@ -223,3 +223,22 @@ async fn updates_and_prunes_converge() {
     assert_eq!(results.len(), 2);
     assert!(!plan(&client, &desired, true).await.has_changes());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_of_an_organization_already_gone_is_done() {
+    let emulator = start(EmulatorConfig::default()).await;
+    let client = connect(&emulator).await;
+    let desired = desired(2);
+    plan_and_apply(&client, &desired, false).await;
+
+    // Plan to prune the second, then let someone else remove it first.
+    let kept = &desired[..1];
+    let plan = plan(&client, kept, true).await;
+    let gone = plan.actionable().next().unwrap().id.clone().unwrap();
+    client.delete(&gone).await.unwrap();
+    let (steps, _) = vbo_apply::steps(&plan, kept, vbo_apply::Scope::All).unwrap();
+    let results =
+        vbo_apply::apply(&client, steps, &vbo_apply::ApplyOptions::default(), |_| {}).await;
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].outcome, StepOutcome::Deleted);
+}

@@ -51,3 +51,31 @@ async fn create_200_update_200_with_body_and_delete_204_are_accepted() {
     client.update("1", &body).await.unwrap();
     client.delete("1").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_servers_message_cannot_carry_control_characters_to_the_terminal() {
+    let app = Router::new().route("/v3/Token", post(token)).route(
+        "/v3/Organizations",
+        post(|| async {
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"message": "bad\u{1b}[2J\nforged line"})),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = Client::connect(ClientConfig::new(
+        format!("http://{address}"),
+        "admin",
+        Secret::new("pw"),
+    ))
+    .await
+    .unwrap();
+    let body = serde_json::from_value(json!({"type": "OnPremises", "name": "x"})).unwrap();
+    let error = client.create(&body).await.unwrap_err();
+    let message = error.server_message().unwrap();
+    assert_eq!(message, "bad\\u{1b}[2J\\nforged line");
+    assert!(!error.to_string().chars().any(char::is_control));
+}
