@@ -64,6 +64,11 @@ pub(crate) const PASSWORD_ENV: &str = "VBOCTL_PASSWORD";
 impl ConnectionArgs {
     /// The client configuration these options describe, reading the password from where they
     /// say. Prints the warnings that insecure transport deserves.
+    /// The server given by --server or VBOCTL_SERVER, unless blank.
+    pub(crate) fn server(&self) -> Option<String> {
+        given(&self.server)
+    }
+
     pub(crate) fn client_config(
         &self,
         warn: &mut dyn FnMut(&str),

@@ -1,6 +1,5 @@
 //! `vboctl apply`: carry out a plan, from manifests (after confirmation) or from a saved plan.
 
-use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,7 +17,7 @@ use crate::commands::plan::{ScopeArgs, check_secrets, count, prepare};
 use crate::commands::show::read_plan_file;
 use crate::connection::ConnectionArgs;
 use crate::error::CliError;
-use crate::ui::Ui;
+use crate::ui::{Ui, printable};
 
 /// How to report an apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -113,9 +112,9 @@ async fn from_saved_plan(
     let file = read_plan_file(path)?;
     refuse_errors(&file.plan)?;
     let mut connection = connection.clone();
-    match &connection.server {
+    match connection.server() {
         Some(server) => {
-            let given = api_base_url(server)?;
+            let given = api_base_url(&server)?;
             let planned = api_base_url(&file.server)?;
             if given != planned {
                 return Err(CliError::usage(
@@ -347,7 +346,7 @@ async fn execute(
         }
         println!("{}", summary_line(&summarize(&results, skipped.len())));
         for problem in &unconverged {
-            ui.error(problem, None);
+            ui.error(&printable(problem), None);
         }
     }
     let failed = results.iter().filter(|r| !r.outcome.is_success()).count();
@@ -424,23 +423,6 @@ fn result_line(result: &StepResult, colored: bool) -> String {
         '~' => format!("{} {text}", glyph.yellow().bold()),
         _ => format!("{} {text}", glyph.red().bold()),
     }
-}
-
-/// `text` with its control characters escaped (`\n`, `\u{1b}`): names, ids and messages come
-/// from the server, and must neither break the one line per change nor drive the terminal.
-fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
-    }
-    let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            escaped.extend(c.escape_default());
-        } else {
-            escaped.push(c);
-        }
-    }
-    Cow::Owned(escaped)
 }
 
 fn print_report(

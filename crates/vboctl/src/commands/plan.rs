@@ -33,7 +33,9 @@ pub(crate) struct ScopeArgs {
     #[arg(long)]
     pub(crate) prune: bool,
 
-    /// Allow --prune with no manifests at all, which deletes every organization on the server.
+    /// Allow --prune when the manifests declare no organization (YAML files without documents),
+    /// which deletes every organization on the server. A path with no YAML file at all is
+    /// always an error.
     #[arg(long, requires = "prune")]
     pub(crate) allow_empty: bool,
 }
@@ -89,9 +91,10 @@ pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
         return Err(CliError::message(message));
     }
     if let Some(out) = &args.out {
+        let desired = with_absolute_secret_files(&prepared.desired)?;
         save(
             out,
-            PlanFile::new(plan.clone(), &prepared.desired, &prepared.observed),
+            PlanFile::new(plan.clone(), &desired, &prepared.observed),
         )?;
         ui.note(&format!(
             "Saved the plan to {}. Apply it with: vboctl apply --plan {}",
@@ -105,6 +108,21 @@ pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
     } else {
         Status::Success
     })
+}
+
+/// The desired organizations with every `fromFile` path made absolute, so that a saved plan
+/// can be applied from any folder.
+fn with_absolute_secret_files(desired: &[Desired]) -> Result<Vec<Desired>, CliError> {
+    let here = std::env::current_dir()
+        .map_err(|e| CliError::message(format!("cannot read the current folder: {e}")))?;
+    Ok(desired
+        .iter()
+        .map(|organization| {
+            let mut organization = organization.clone();
+            organization.spec.rebase_secret_files(&here);
+            organization
+        })
+        .collect())
 }
 
 /// Prints a plan on standard output in `format`.

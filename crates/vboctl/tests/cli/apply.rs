@@ -262,8 +262,11 @@ async fn applies_a_saved_plan_without_prompting_and_only_once() {
     }
 
     // Standard input is not a terminal and there is no --auto-approve: a saved plan was
-    // reviewed already, so it is applied without asking.
-    let run = setup.expect(&["apply", "--plan", "plan.json"], 0).await;
+    // reviewed already, so it is applied without asking. It is applied from another folder:
+    // the plan's `fromFile` paths are absolute.
+    let run = setup
+        .expect_in("elsewhere", &["apply", "--plan", "../plan.json"], 0)
+        .await;
     assert!(
         !run.stderr.contains("Apply these changes?"),
         "{}",
@@ -673,9 +676,29 @@ async fn a_saved_plan_with_errors_or_for_another_server_is_refused() {
         "manifests/shift.example.com.yaml",
         &office365("shift.example.com", "Worldwide", "{fromEnv: CORP_PW}"),
     );
-    setup
-        .expect(&["plan", "manifests", "--out", "errors.json"], 1)
+    let run = setup
+        .expect(
+            &[
+                "plan",
+                "manifests",
+                "--format",
+                "json",
+                "--out",
+                "errors.json",
+            ],
+            1,
+        )
         .await;
+    assert!(
+        !setup.path().join("errors.json").exists(),
+        "a plan with errors is never saved"
+    );
+    // A saved plan edited by hand to hold those errors is refused all the same.
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(setup.path().join("plan.json")).unwrap())
+            .unwrap();
+    saved["plan"] = serde_json::from_str(&run.stdout).unwrap();
+    setup.write("errors.json", &saved.to_string());
     for run in [
         setup.vboctl(&["apply", "--plan", "errors.json"]).await,
         setup

@@ -141,6 +141,16 @@ impl Setup {
         run
     }
 
+    /// Runs vboctl in the folder `relative` under the working folder (created if needed) and
+    /// checks its exit code.
+    pub(crate) async fn expect_in(&self, relative: &str, args: &[&str], code: i32) -> Run {
+        let folder = self.path().join(relative);
+        std::fs::create_dir_all(&folder).unwrap();
+        let run = run_vboctl(folder, args, self.env.clone()).await;
+        run.expect_code(code);
+        run
+    }
+
     /// Like [`Setup::vboctl`], with extra variables for this run only.
     pub(crate) async fn vboctl_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
         let mut env = self.env.clone();
