@@ -651,6 +651,42 @@ async fn an_unreadable_secret_fails_before_any_request_naming_organization_field
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_manifests_fail_before_any_request_with_every_problem() {
+    let server = Server::https().await;
+    server.write(
+        "tenants.yaml",
+        &documents(&[
+            manifest(
+                "contoso.onmicrosoft.com",
+                &CONTOSO.replace("isExchangeOnline", "IsExchangeOnline"),
+            ),
+            manifest(
+                "litware.example.com",
+                &LITWARE.replace("type: Hybrid", "type: Hybird"),
+            ),
+        ]),
+    );
+
+    let run = plan_estate(&server, &["plan", "tenants.yaml"])
+        .await
+        .expect_code(1);
+    assert_eq!(
+        server.emulator.request_counts().by_route,
+        Default::default(),
+        "nothing reached the server"
+    );
+    assert_eq!(run.stdout, "");
+    for expected in [
+        "did you mean `isExchangeOnline`?",
+        "Hybird",
+        "tenants.yaml:",
+        "error: the manifests have 2 errors; nothing was sent to the server",
+    ] {
+        assert_contains(&run.stderr, expected);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_a_clear_error_that_does_not_repeat_it() {
     let server = litware().await;
     let run = plan_with(
