@@ -632,12 +632,7 @@ async fn an_unreadable_secret_fails_before_any_request_naming_organization_field
     let run = plan_estate(&server, &["plan", "tenants.yaml"])
         .await
         .expect_code(1);
-    assert_eq!(
-        server.emulator.request_counts().by_route,
-        Default::default(),
-        "nothing reached the server"
-    );
-    assert_eq!(run.stdout, "");
+    assert_nothing_sent(&server, &run);
     for expected in [
         "error: 2 secrets cannot be read; nothing was sent to the server:\n",
         "  contoso.onmicrosoft.com (tenants.yaml:4:9): spec.exchangeOnlineSettings.password: environment variable VBOCTL_TEST_UNSET_VARIABLE is not set\n",
@@ -670,12 +665,7 @@ async fn invalid_manifests_fail_before_any_request_with_every_problem() {
     let run = plan_estate(&server, &["plan", "tenants.yaml"])
         .await
         .expect_code(1);
-    assert_eq!(
-        server.emulator.request_counts().by_route,
-        Default::default(),
-        "nothing reached the server"
-    );
-    assert_eq!(run.stdout, "");
+    assert_nothing_sent(&server, &run);
     for expected in [
         "did you mean `isExchangeOnline`?",
         "Hybird",
@@ -920,6 +910,17 @@ async fn an_access_token_that_expires_mid_run_is_refreshed_and_the_request_sent_
         assert_contains(&run.stderr, expected);
     }
     assert_no_token(&run.stderr);
+}
+
+/// The run printed no plan and sent no request at all.
+#[track_caller]
+fn assert_nothing_sent(server: &Server, run: &Run) {
+    assert_eq!(
+        server.emulator.request_counts().by_route,
+        Default::default(),
+        "nothing reached the server"
+    );
+    assert_eq!(run.stdout, "");
 }
 
 /// Fails, showing `text`, unless it contains `expected`.
