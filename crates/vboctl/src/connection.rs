@@ -16,12 +16,22 @@ use crate::error::CliError;
 #[command(next_help_heading = "Server connection")]
 pub(crate) struct ConnectionArgs {
     /// The server's REST API, for example https://vbo.example.com:4443 (a trailing /v3 is accepted).
-    #[arg(long, env = "VBOCTL_SERVER", value_name = "URL")]
+    #[arg(
+        long,
+        env = "VBOCTL_SERVER",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub(crate) server: Option<String>,
 
     /// The user to log in as, often DOMAIN\user. The password comes from VBOCTL_PASSWORD,
     /// --password-stdin or --password-file, never from a flag value.
-    #[arg(long, env = "VBOCTL_USERNAME", value_name = "USER")]
+    #[arg(
+        long,
+        env = "VBOCTL_USERNAME",
+        hide_env_values = true,
+        value_name = "USER"
+    )]
     pub(crate) username: Option<String>,
 
     /// Read the password from the first line of standard input.
@@ -39,6 +49,7 @@ pub(crate) struct ConnectionArgs {
     #[arg(
         long,
         env = "VBOCTL_CA_CERT",
+        hide_env_values = true,
         value_name = "FILE",
         value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
     )]
@@ -46,7 +57,8 @@ pub(crate) struct ConnectionArgs {
 
     /// Do not verify the server's TLS certificate. Anyone on the network path can then read your
     /// credentials: use only for throwaway test servers.
-    #[arg(long, env = "VBOCTL_INSECURE", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, env = "VBOCTL_INSECURE",
+        hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) insecure: bool,
 
     /// Seconds to wait for a connection to the server.

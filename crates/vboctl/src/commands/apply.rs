@@ -29,7 +29,14 @@ pub(crate) enum ApplyFormat {
     Json,
 }
 
-/// Arguments of `vboctl apply`.
+/// Carry out a plan: create what is missing and, when asked, update and delete.
+///
+/// From manifests, plans exactly as `vboctl plan` does, shows the plan and asks for `yes` on a
+/// terminal (without one it refuses unless --auto-approve). From a saved plan (--plan FILE), it
+/// applies without a prompt after checking that the server has not changed since. Changes run
+/// concurrently, each reported as it finishes; the result is verified by planning again. A create
+/// whose answer is lost is never sent twice blindly, so re-running after any failure converges.
+/// Exit code 0 when every change applied and verified, 1 otherwise.
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
     /// Manifest files or directories to read (default: the current directory).

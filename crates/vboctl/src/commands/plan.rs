@@ -40,7 +40,14 @@ pub(crate) struct ScopeArgs {
     pub(crate) allow_empty: bool,
 }
 
-/// Arguments of `vboctl plan`.
+/// Show what apply would do: read the manifests, read the server, compare.
+///
+/// Validates the manifests and checks that every secret they reference can be read (nothing is
+/// sent to the server otherwise), logs in, lists the organizations and prints the plan: `+`
+/// create, `~` update (only the fields that differ), `-` delete (only with --prune).
+/// Organizations in no manifest are listed as unmanaged. Secrets appear as references, never
+/// values. Exit code 0 on success, 1 on error; with --detailed-exitcode, 2 when there are
+/// changes.
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
     /// Manifest files or directories to read (default: the current directory).

@@ -10,7 +10,7 @@ use crate::commands::plan::{PlanFormat, print};
 use crate::error::CliError;
 use crate::ui::Ui;
 
-/// Arguments of `vboctl show`.
+/// Render a plan saved with `vboctl plan --out FILE`, as text, JSON or Markdown.
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
     /// A plan saved with `vboctl plan --out FILE`.
