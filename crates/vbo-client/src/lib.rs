@@ -129,6 +129,9 @@ fn without_userinfo(server: &str) -> String {
     }
 }
 
+/// From this many failed attempts on, each further retry is logged as a warning.
+const PERSISTENT_FAILURE_ATTEMPTS: u32 = 3;
+
 /// A logged-in session with the server.
 #[derive(Debug)]
 pub struct Client {
@@ -342,10 +345,16 @@ impl Client {
                 .delay(attempt, started.elapsed(), error.retry_after())
             {
                 Some(delay) if may_retry => {
-                    tracing::debug!(
-                        "{method} /v3/{path}: retrying in {} ms after: {error}",
-                        delay.as_millis()
-                    );
+                    // A retry or two is routine; more means the server is struggling, and
+                    // whoever waits should know why nothing happens.
+                    if attempt >= PERSISTENT_FAILURE_ATTEMPTS {
+                        tracing::warn!("still retrying after attempt {attempt} failed: {error}");
+                    } else {
+                        tracing::debug!(
+                            "{method} /v3/{path}: retrying in {} ms after: {error}",
+                            delay.as_millis()
+                        );
+                    }
                     tokio::time::sleep(delay).await;
                 }
                 _ => return Err(error),

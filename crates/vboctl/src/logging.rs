@@ -18,18 +18,26 @@ const OWN_CRATES: &[&str] = &[
 /// and above are shown (`warn` for most commands, `info` for the emulator's request log):
 /// libraries' own complaints (a TLS verifier logging the certificate failure that vboctl then
 /// reports as an error with a hint, for example) would only repeat what vboctl says better.
+///
+/// Without `RUST_LOG` and below `info`, lines are short (`WARN GET /v3/Organizations has
+/// failed 3 times ...`): they speak to the person waiting, not to a log collector.
 pub(crate) fn init(colored: bool, default_level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+    let from_env = EnvFilter::try_from_default_env().ok();
+    let terse = from_env.is_none() && default_level == "warn";
+    let filter = from_env.unwrap_or_else(|| {
         let own: Vec<String> = OWN_CRATES
             .iter()
             .map(|name| format!("{name}={default_level}"))
             .collect();
         EnvFilter::new(format!("off,{}", own.join(",")))
     });
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(colored)
-        .with_target(true)
-        .try_init();
+        .with_ansi(colored);
+    let _ = if terse {
+        builder.without_time().with_target(false).try_init()
+    } else {
+        builder.with_target(true).try_init()
+    };
 }

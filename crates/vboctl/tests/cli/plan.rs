@@ -889,6 +889,35 @@ async fn reads_are_retried_through_unavailable_and_throttled_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_failing_again_and_again_is_reported_while_retrying() {
+    // With this seed the first three lists are answered 503 and the fourth gets through.
+    let server = Server::start(EmulatorConfig {
+        tls: Tls::SelfSigned,
+        faults: Faults {
+            error_rate: 0.75,
+            seed: Some(15),
+            ..Faults::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
+    server.write("litware.yaml", &manifest("litware.example.com", LITWARE));
+    // Without RUST_LOG: the warning is for the person waiting, without a timestamp.
+    let run = plan_with(&server, &["plan", "litware.yaml"], &[("RUST_LOG", None)])
+        .await
+        .expect_code(0);
+    let counts = server.emulator.request_counts();
+    assert_eq!(counts.faults.errors, 3, "{counts:?}");
+    assert_eq!(counts.route("GET /v3/Organizations"), 4, "{counts:?}");
+    // Two failures are routine and stay quiet; the third is worth a word.
+    assert_lacks(&run.stderr, "attempt 2 failed");
+    assert_starts_with(
+        &run.stderr,
+        " WARN still retrying after attempt 3 failed: GET /v3/Organizations failed with 503: The service is temporarily unavailable.\n",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_access_token_that_expires_mid_run_is_refreshed_and_the_request_sent_again() {
     // Tokens live one second. With this seed the emulator delays the login 0.16 s, the first
     // list 1.5 s (so the token has expired when it is checked), the refresh 0.15 s and the
