@@ -1,7 +1,7 @@
 //! `vboctl demo`: the whole job, end to end, against an emulator started in this process.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -301,7 +301,7 @@ struct Out {
 impl Out {
     fn new(ui: &Ui) -> Self {
         Self {
-            colored: ui.stdout_color && std::io::stdout().is_terminal(),
+            colored: ui.stdout_color,
         }
     }
 
