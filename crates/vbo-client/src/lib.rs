@@ -433,7 +433,7 @@ fn list_statuses(statuses: &[StatusCode]) -> String {
 /// control characters escaped so that it can neither break a line of output nor drive a
 /// terminal.
 async fn error_message(response: reqwest::Response) -> String {
-    escape_controls(&raw_error_message(response).await)
+    vbo_model::text::escape_controls(&raw_error_message(response).await).into_owned()
 }
 
 async fn raw_error_message(response: reqwest::Response) -> String {
@@ -452,18 +452,4 @@ async fn raw_error_message(response: reqwest::Response) -> String {
     } else {
         excerpt
     }
-}
-
-/// `text` with its control characters written as escapes (`\n`, `\u{1b}`).
-fn escape_controls(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
 }

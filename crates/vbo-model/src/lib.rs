@@ -16,6 +16,7 @@ mod located;
 pub mod manifest;
 pub mod schema;
 pub mod secret;
+pub mod text;
 mod validate;
 pub mod wire;
 

@@ -1,10 +1,10 @@
 //! Where output goes and how it looks: colour only on a terminal, never with `NO_COLOR` or
 //! `--no-color`; results on standard output, warnings and progress on standard error.
 
-use std::borrow::Cow;
 use std::io::IsTerminal;
 
 use owo_colors::OwoColorize;
+pub(crate) use vbo_model::text::escape_controls as printable;
 
 /// Output settings decided once per run.
 #[derive(Clone, Copy, Debug)]
@@ -60,21 +60,4 @@ impl Ui {
     pub(crate) fn note(&self, message: &str) {
         eprintln!("{message}");
     }
-}
-
-/// `text` with its control characters escaped (`\n`, `\u{1b}`): names, ids and messages come
-/// from the server, and must neither break the one line per change nor drive the terminal.
-pub(crate) fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
-    }
-    let mut escaped = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            escaped.extend(c.escape_default());
-        } else {
-            escaped.push(c);
-        }
-    }
-    Cow::Owned(escaped)
 }

@@ -12,6 +12,8 @@ pub use markdown::{MARKDOWN_LIMIT, markdown};
 pub use text::text;
 
 use serde_json::Value;
+/// Control characters escaped in everything a rendering copies from the server or a file.
+use vbo_model::text::escape_controls as clean;
 use vbo_model::{Secret, SecretRef};
 
 use crate::model::{Plan, Summary};
@@ -41,20 +43,6 @@ fn secret_description(value: &Value) -> Option<String> {
         _ => return None,
     };
     Some(format!("(sensitive: {})", clean(&reference.describe())))
-}
-
-/// `text` with control characters escaped, so that nothing read from the server or a file can
-/// move the cursor or recolour a terminal.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// A value on one line: JSON for scalars and objects, the description for a secret reference.
@@ -167,5 +155,5 @@ fn context(change: &crate::Change) -> String {
     let mut parts = vec![change.reason.clone()];
     parts.extend(change.origin.clone());
     parts.extend(change.id.as_ref().map(|id| format!("id {id}")));
-    clean(&parts.join("; "))
+    clean(&parts.join("; ")).into_owned()
 }
