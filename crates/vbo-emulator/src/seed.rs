@@ -15,10 +15,6 @@ pub(crate) fn organizations(count: usize) -> Vec<(String, OrganizationBody<Secre
         .collect()
 }
 
-fn empty(kind: OrganizationType, name: &str) -> OrganizationBody<Secret> {
-    OrganizationBody::named(kind, name)
-}
-
 fn password(n: usize) -> Option<Secret> {
     Some(Secret::new(format!("seed-password-{n}")))
 }
@@ -43,7 +39,7 @@ fn office365(n: usize) -> (String, OrganizationBody<Secret>) {
         exchange_online_settings: Some(settings.clone()),
         is_share_point_online: Some(n.is_multiple_of(2)),
         share_point_online_settings: Some(settings),
-        ..empty(OrganizationType::Office365, &name)
+        ..OrganizationBody::named(OrganizationType::Office365, &name)
     };
     (name, body)
 }
@@ -84,7 +80,7 @@ fn on_premises(n: usize) -> (String, OrganizationBody<Secret>) {
         exchange_settings: Some(exchange(n, &name)),
         is_share_point: Some(true),
         share_point_settings: Some(share_point(n, &name)),
-        ..empty(OrganizationType::OnPremises, &name)
+        ..OrganizationBody::named(OrganizationType::OnPremises, &name)
     };
     (name, body)
 }
@@ -103,7 +99,7 @@ fn hybrid(n: usize) -> (String, OrganizationBody<Secret>) {
         is_exchange: Some(true),
         exchange_settings: Some(exchange(n, &name)),
         is_share_point: Some(false),
-        ..empty(OrganizationType::Hybrid, &name)
+        ..OrganizationBody::named(OrganizationType::Hybrid, &name)
     };
     (name, body)
 }

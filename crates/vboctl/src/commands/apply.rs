@@ -13,11 +13,11 @@ use vbo_client::{Client, api_base_url};
 use vbo_plan::{Action, Desired, Plan, render};
 
 use crate::commands::Status;
-use crate::commands::plan::{ScopeArgs, check_secrets, count, prepare};
+use crate::commands::plan::{ScopeArgs, check_secrets, prepare};
 use crate::commands::show::read_plan_file;
 use crate::connection::ConnectionArgs;
 use crate::error::CliError;
-use crate::ui::{Ui, printable};
+use crate::ui::{Ui, count, printable};
 
 /// How to report an apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]

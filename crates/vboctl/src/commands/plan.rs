@@ -12,7 +12,7 @@ use vbo_plan::{Desired, Plan, PlanFile, PlanOptions, render};
 use crate::commands::Status;
 use crate::connection::ConnectionArgs;
 use crate::error::CliError;
-use crate::ui::Ui;
+use crate::ui::{Ui, count};
 
 /// How to show a plan.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -268,13 +268,4 @@ fn save(path: &Path, file: PlanFile) -> Result<(), CliError> {
         .map_err(|e| CliError::message(format!("cannot save the plan: {e}")))?;
     crate::files::write_private_atomically(path, json.as_bytes())
         .map_err(|e| CliError::message(format!("cannot write the plan to {}: {e}", path.display())))
-}
-
-/// `1 error`, `2 errors`.
-pub(crate) fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }

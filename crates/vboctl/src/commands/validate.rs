@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use vbo_model::Severity;
 
 use super::{Error, Status};
+use crate::ui::count;
 
 /// Check manifests: YAML syntax, the schema, and the rules between fields.
 ///
@@ -58,8 +59,8 @@ pub(crate) fn run(args: Args, ui: &crate::ui::Ui) -> Result<Status, Error> {
             let summary = if failed {
                 format!(
                     "invalid: {}, {}{}",
-                    plural(errors, "error"),
-                    plural(warnings, "warning"),
+                    count(errors, "error"),
+                    count(warnings, "warning"),
                     if args.strict && errors == 0 {
                         " (--strict makes warnings errors)"
                     } else {
@@ -69,9 +70,9 @@ pub(crate) fn run(args: Args, ui: &crate::ui::Ui) -> Result<Status, Error> {
             } else {
                 format!(
                     "valid: {} in {}, {}",
-                    plural(loaded.documents.len(), "organization"),
-                    plural(loaded.files.len(), "file"),
-                    plural(warnings, "warning"),
+                    count(loaded.documents.len(), "organization"),
+                    count(loaded.files.len(), "file"),
+                    count(warnings, "warning"),
                 )
             };
             write!(out, "{}", loaded.render(ui.stdout_color)).map_err(stdout_error)?;
@@ -83,12 +84,4 @@ pub(crate) fn run(args: Args, ui: &crate::ui::Ui) -> Result<Status, Error> {
     } else {
         Status::Success
     })
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
 }
