@@ -1,6 +1,6 @@
 //! From a [`Plan`] to [`Step`]s, and from the server's answer after applying to a verdict.
 
-use vbo_model::Organization;
+use vbo_model::{Organization, RestApiVersion};
 use vbo_plan::{Action, Desired, Plan, PlanOptions};
 
 use crate::{Step, StepKind, StepOutcome, StepResult};
@@ -120,11 +120,12 @@ pub enum Unconverged {
 
 /// Checks the server's organizations after a run against what each successful step promised:
 /// planning the applied manifests again must find nothing to do, and deleted organizations
-/// must be gone.
+/// must be gone. `api_version` is the version the plan was made (and applied) in.
 pub fn verify(
     results: &[StepResult],
     desired: &[Desired],
     observed: &[Organization],
+    api_version: RestApiVersion,
 ) -> Vec<Unconverged> {
     let mut problems = Vec::new();
     let applied: Vec<Desired> = results
@@ -135,6 +136,7 @@ pub fn verify(
     let options = PlanOptions {
         prune: false,
         server: String::new(),
+        api_version,
     };
     let replan = vbo_plan::plan(&applied, observed, &options);
     for change in &replan.changes {

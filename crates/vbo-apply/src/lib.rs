@@ -1,4 +1,5 @@
-//! Carries out the changes of a plan against the server.
+//! Carries out the changes of a plan against the server, and prepares that plan
+//! ([`prepare`]: manifests, secrets, connection, list, plan).
 //!
 //! - Creates, updates and deletes run concurrently, at most [`ApplyOptions::parallelism`] at a
 //!   time, and each result is reported as soon as it is known.
@@ -9,6 +10,7 @@
 //! - A refusal (400) fails that change with the server's message; the others go on.
 
 mod from_plan;
+pub mod prepare;
 
 use std::time::{Duration, Instant};
 
@@ -184,9 +186,11 @@ fn outcome_label(outcome: &StepOutcome) -> &'static str {
 /// Resolves the spec's secrets now, at the last moment, into the body to send.
 fn body(name: &str, spec: &Spec) -> Result<OrganizationBody<Secret>, StepOutcome> {
     spec.to_body(name, |path, reference| {
-        reference.resolve().map_err(|error| StepOutcome::Failed {
-            message: format!("{path}: {error}"),
-        })
+        reference
+            .resolve_field(path)
+            .map_err(|error| StepOutcome::Failed {
+                message: format!("{path}: {error}"),
+            })
     })
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use tokio::sync::Mutex;
 use vbo_model::Secret;
-use vbo_model::wire::{GrantType, OAuthError, TokenRequest, TokenResponse};
+use vbo_model::wire::{GrantType, TokenRequest, TokenResponse};
 
 use crate::{Client, ClientError};
 
@@ -70,7 +70,7 @@ impl Session {
             .clone()
             .ok_or_else(|| ClientError::UnexpectedResponse {
                 method: "POST".to_owned(),
-                path: "/v3/Token".to_owned(),
+                path: client.shown(client.dialect.token_path),
                 status: 200,
                 detail: "no access token".to_owned(),
             })?;
@@ -89,6 +89,7 @@ impl Session {
                 username: None,
                 password: None,
                 refresh_token: Some(refresh),
+                disable_antiforgery_token: client.dialect.disable_antiforgery.then_some(true),
             };
             match self
                 .request_token(client, &request, Reachability::Reached)
@@ -120,6 +121,7 @@ impl Session {
             username: Some(self.username.clone()),
             password: Some(self.password.clone()),
             refresh_token: None,
+            disable_antiforgery_token: client.dialect.disable_antiforgery.then_some(true),
         };
         let response = self.request_token(client, &request, reachability).await?;
         tracing::debug!("logged in as {}", self.username);
@@ -127,7 +129,7 @@ impl Session {
         Ok(())
     }
 
-    /// `POST /v3/Token`, retried on transient failures (a login creates nothing that could be
+    /// `POST /{version}/token`, retried on transient failures (a login creates nothing that could be
     /// duplicated).
     async fn request_token(
         &self,
@@ -135,7 +137,9 @@ impl Session {
         request: &TokenRequest,
         reachability: Reachability,
     ) -> Result<TokenResponse, ClientError> {
-        let url = client.url("Token")?;
+        let token_path = client.dialect.token_path;
+        let url = client.url(token_path)?;
+        let shown = client.shown(token_path);
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -144,12 +148,12 @@ impl Session {
             let error = match result {
                 Ok(response) => {
                     let status = response.status();
-                    tracing::debug!("POST /v3/Token -> {} (attempt {attempt})", status.as_u16());
+                    tracing::debug!("POST {shown} -> {} (attempt {attempt})", status.as_u16());
                     if status == StatusCode::OK {
                         let bytes = response.bytes().await.map_err(|e| {
                             ClientError::from_transport(
                                 &reqwest::Method::POST,
-                                "Token",
+                                &shown,
                                 &client.server,
                                 e,
                             )
@@ -157,33 +161,26 @@ impl Session {
                         return serde_json::from_slice(&bytes).map_err(|e| {
                             ClientError::UnexpectedResponse {
                                 method: "POST".to_owned(),
-                                path: "/v3/Token".to_owned(),
+                                path: shown.clone(),
                                 status: 200,
-                                detail: format!("the token response is not what v3 returns: {e}"),
+                                detail: format!("the token response cannot be read: {e}"),
                             }
                         });
                     }
-                    if status == StatusCode::BAD_REQUEST {
-                        let bytes = response.bytes().await.unwrap_or_default();
-                        if serde_json::from_slice::<OAuthError>(&bytes).is_ok() {
-                            return Err(ClientError::LoginRejected {
-                                username: self.username.clone(),
-                                grant: request.grant_type,
-                            });
-                        }
-                        ClientError::Status {
-                            method: "POST".to_owned(),
-                            path: "/v3/Token".to_owned(),
-                            status: 400,
-                            message: "the token request was refused".to_owned(),
-                            retry_after: None,
-                            after_retry: attempt > 1,
-                        }
+                    if status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED {
+                        // The grant was refused: v3 says so in OAuth's `{error}`, later versions
+                        // in `{message}`. Either way the credentials (or the refresh token) did
+                        // not do.
+                        let _ = response.bytes().await;
+                        return Err(ClientError::LoginRejected {
+                            username: self.username.clone(),
+                            grant: request.grant_type,
+                        });
                     } else {
                         let retry_after = crate::retry::retry_after(response.headers());
                         ClientError::Status {
                             method: "POST".to_owned(),
-                            path: "/v3/Token".to_owned(),
+                            path: shown.clone(),
                             status: status.as_u16(),
                             message: crate::error_message(response).await,
                             retry_after,
@@ -193,7 +190,7 @@ impl Session {
                 }
                 Err(source) => ClientError::from_transport(
                     &reqwest::Method::POST,
-                    "Token",
+                    &shown,
                     &client.server,
                     source,
                 ),

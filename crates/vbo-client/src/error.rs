@@ -4,6 +4,7 @@ use std::error::Error as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use vbo_model::RestApiVersion;
 use vbo_model::wire::GrantType;
 
 /// Whether a failed request may still have changed something on the server.
@@ -75,7 +76,7 @@ pub enum ClientError {
     Timeout {
         /// HTTP method.
         method: String,
-        /// Path, for example `/v3/Organizations`.
+        /// Path, for example `/v8/Organizations`.
         path: String,
     },
     /// The connection broke before a complete answer arrived.
@@ -83,7 +84,7 @@ pub enum ClientError {
     Disconnected {
         /// HTTP method.
         method: String,
-        /// Path, for example `/v3/Organizations`.
+        /// Path, for example `/v8/Organizations`.
         path: String,
         /// What went wrong.
         detail: String,
@@ -93,7 +94,7 @@ pub enum ClientError {
     Status {
         /// HTTP method.
         method: String,
-        /// Path, for example `/v3/Organizations`.
+        /// Path, for example `/v8/Organizations`.
         path: String,
         /// HTTP status code.
         status: u16,
@@ -104,17 +105,50 @@ pub enum ClientError {
         /// Whether earlier attempts of the same call had failed transiently.
         after_retry: bool,
     },
-    /// The server answered something v3 does not.
+    /// The server answered something the API does not.
     #[error("{method} {path}: unexpected answer with status {status}: {detail}")]
     UnexpectedResponse {
         /// HTTP method.
         method: String,
-        /// Path, for example `/v3/Organizations`.
+        /// Path, for example `/v8/Organizations`.
         path: String,
         /// HTTP status code.
         status: u16,
         /// What was unexpected.
         detail: String,
+    },
+    /// The server answered none of the API versions vboctl speaks.
+    #[error(
+        "{server} serves none of the REST API versions vboctl speaks (v8, v7, v6, v3): is it a \
+         Veeam Backup for Microsoft 365 server, and is this its REST API port?"
+    )]
+    NoKnownVersion {
+        /// The server.
+        server: String,
+    },
+    /// The server does not serve the API version that was asked for.
+    #[error(
+        "{server} does not serve REST API {requested}; {}",
+        served_list(served)
+    )]
+    VersionNotServed {
+        /// The server.
+        server: String,
+        /// The version asked for.
+        requested: RestApiVersion,
+        /// The versions it answered for.
+        served: Vec<RestApiVersion>,
+    },
+    /// The list of organizations kept changing while it was read page by page.
+    #[error(
+        "the organizations of {server} changed while they were read, {reads} times in a row; \
+         nothing was planned from a partial list"
+    )]
+    ListUnstable {
+        /// The server.
+        server: String,
+        /// How many times the list was read.
+        reads: u32,
     },
     /// A request body could not be encoded.
     #[error("cannot encode the request body: {source}")]
@@ -184,7 +218,7 @@ impl ClientError {
         server: &str,
         error: reqwest::Error,
     ) -> Self {
-        let path = format!("/v3/{path}");
+        let path = path.to_owned();
         if let Some(detail) = certificate_problem(&error) {
             return ClientError::Tls {
                 server: server.to_owned(),
@@ -214,6 +248,18 @@ impl ClientError {
             method: method.to_string(),
             path,
             detail: innermost_message(&error),
+        }
+    }
+}
+
+/// "it serves v8 and v6", or that it answered for none.
+fn served_list(served: &[RestApiVersion]) -> String {
+    match served {
+        [] => "it answered for none of v8, v7, v6 and v3".to_owned(),
+        [only] => format!("it serves {only} only"),
+        [rest @ .., last] => {
+            let rest: Vec<String> = rest.iter().map(ToString::to_string).collect();
+            format!("it serves {} and {last}", rest.join(", "))
         }
     }
 }

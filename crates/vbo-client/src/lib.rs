@@ -1,6 +1,7 @@
-//! Client of the Veeam Backup for Microsoft Office 365 REST API v3.
+//! Client of the Veeam Backup for Microsoft 365 REST API, versions v3, v6, v7 and v8.
 //!
-//! [`Client::connect`] logs in with the password grant and keeps the session alive: it refreshes
+//! [`Client::connect`] finds the newest API version the server serves (or uses the one asked
+//! for), logs in with the password grant and keeps the session alive: it refreshes
 //! the access token before it expires and once more when the server answers 401. Reads, updates
 //! and deletes are retried on connection errors, 5xx and 429 with exponential backoff and jitter,
 //! honouring `Retry-After`. A create (`POST`) is never retried here, because a create whose
@@ -11,15 +12,14 @@
 
 mod auth;
 mod error;
+mod read;
 mod retry;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, Url};
-use serde::de::DeserializeOwned;
-use vbo_model::wire::ApiError;
-use vbo_model::{Organization, OrganizationBody, Secret};
+use vbo_model::{Dialect, Organization, OrganizationBody, RestApiVersion, Secret};
 
 pub use error::{ClientError, Outcome};
 pub use retry::RetryPolicy;
@@ -40,7 +40,8 @@ pub struct TlsOptions {
 /// Everything [`Client::connect`] needs.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
-    /// The server, for example `https://vbo.example.com:4443`. A trailing `/v3` is accepted.
+    /// The server, for example `https://vbo.example.com:4443`. A trailing version (`/v8`) is
+    /// accepted and ignored: [`api_version`](Self::api_version) decides.
     pub server: String,
     /// The user to log in as, often `DOMAIN\user`.
     pub username: String,
@@ -54,6 +55,18 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// When and how often to retry reads, updates, deletes and logins.
     pub retry: RetryPolicy,
+    /// Which REST API version to speak.
+    pub api_version: ApiVersionChoice,
+}
+
+/// Which REST API version [`Client::connect`] speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ApiVersionChoice {
+    /// The newest version the server serves, found at login.
+    #[default]
+    Auto,
+    /// This version, or fail naming the versions the server does serve.
+    Exactly(RestApiVersion),
 }
 
 impl ClientConfig {
@@ -67,17 +80,18 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            api_version: ApiVersionChoice::Auto,
         }
     }
 }
 
-/// Turns `https://host:4443`, `https://host:4443/` or `https://host:4443/v3` into the API's base
-/// URL `https://host:4443/v3/`.
+/// Turns `https://host:4443`, `https://host:4443/` or `https://host:4443/v8` into the server's
+/// root URL `https://host:4443/`, under which each API version has its prefix.
 ///
 /// A URL with a user name or password in it (`https://user:secret@host`) is refused, and the
 /// error shows it with those replaced by `***`: credentials are given separately, and a URL is
 /// printed in plans and messages.
-pub fn api_base_url(server: &str) -> Result<Url, ClientError> {
+pub fn server_url(server: &str) -> Result<Url, ClientError> {
     let invalid = |reason: &str| ClientError::InvalidServer {
         server: without_userinfo(server),
         reason: reason.to_owned(),
@@ -107,12 +121,11 @@ pub fn api_base_url(server: &str) -> Result<Url, ClientError> {
         return Err(invalid("it must not have a query or fragment"));
     }
     let path = url.path().trim_end_matches('/');
-    let path = if path.eq_ignore_ascii_case("/v3") || path.to_ascii_lowercase().ends_with("/v3") {
-        path[..path.len() - 3].to_owned()
-    } else {
-        path.to_owned()
+    let path = match path.rsplit_once('/') {
+        Some((parent, last)) if last.parse::<RestApiVersion>().is_ok() => parent.to_owned(),
+        _ => path.to_owned(),
     };
-    url.set_path(&format!("{path}/v3/"));
+    url.set_path(&format!("{path}/"));
     Ok(url)
 }
 
@@ -132,12 +145,13 @@ fn without_userinfo(server: &str) -> String {
 /// From this many failed attempts on, each further retry is logged as a warning.
 const PERSISTENT_FAILURE_ATTEMPTS: u32 = 3;
 
-/// A logged-in session with the server.
+/// A logged-in session with the server, in the dialect of one API version.
 #[derive(Debug)]
 pub struct Client {
     http: reqwest::Client,
-    base: Url,
+    root: Url,
     server: String,
+    dialect: &'static Dialect,
     session: Session,
     retry: RetryPolicy,
 }
@@ -152,14 +166,20 @@ enum Idempotency {
 }
 
 impl Client {
-    /// Builds the HTTP client and logs in.
+    /// Builds the HTTP client, settles the API version and logs in.
     ///
-    /// Fails with [`ClientError::LoginRejected`] when the server refuses the credentials, and
-    /// with [`ClientError::Tls`] when the certificate cannot be verified.
+    /// With [`ApiVersionChoice::Auto`] the login itself finds the version: it is tried at each
+    /// version's token endpoint, newest first, and a server that does not serve a version
+    /// answers 404 there. So a server that serves v8 costs one request, as a login always does.
+    ///
+    /// Fails with [`ClientError::LoginRejected`] when the server refuses the credentials, with
+    /// [`ClientError::Tls`] when the certificate cannot be verified, and with
+    /// [`ClientError::VersionNotServed`] or [`ClientError::NoKnownVersion`] when the server
+    /// does not speak what was asked.
     pub async fn connect(config: ClientConfig) -> Result<Self, ClientError> {
         // reqwest is built without a bundled crypto provider; install ring once per process.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let base = api_base_url(&config.server)?;
+        let root = server_url(&config.server)?;
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
@@ -183,42 +203,75 @@ impl Client {
         let http = builder
             .build()
             .map_err(|source| ClientError::Build { source })?;
-        let server = base.as_str().trim_end_matches('/').to_owned();
-        let session = Session::new(config.username, config.password);
-        let client = Self {
-            http,
-            base,
-            server,
-            session,
-            retry: config.retry,
+        let server = root.as_str().trim_end_matches('/').to_owned();
+        let candidates: Vec<RestApiVersion> = match config.api_version {
+            ApiVersionChoice::Auto => RestApiVersion::NEWEST_FIRST.to_vec(),
+            ApiVersionChoice::Exactly(version) => vec![version],
         };
-        client.session.login(&client).await?;
-        Ok(client)
+        for version in candidates {
+            let client = Self {
+                http: http.clone(),
+                root: root.clone(),
+                server: server.clone(),
+                dialect: version.dialect(),
+                session: Session::new(config.username.clone(), config.password.clone()),
+                retry: config.retry,
+            };
+            match client.session.login(&client).await {
+                Ok(()) => {
+                    tracing::debug!("speaking REST API {version} with {server}");
+                    return Ok(client);
+                }
+                Err(error) if error.status() == Some(404) => {
+                    tracing::debug!("{server} does not serve REST API {version}");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        match config.api_version {
+            ApiVersionChoice::Auto => Err(ClientError::NoKnownVersion { server }),
+            ApiVersionChoice::Exactly(requested) => {
+                let served = served_versions(&http, &root).await;
+                Err(ClientError::VersionNotServed {
+                    server,
+                    requested,
+                    served,
+                })
+            }
+        }
     }
 
-    /// The API's base URL, for example `https://vbo.example.com:4443/v3`.
+    /// The server's root URL, for example `https://vbo.example.com:4443`.
     pub fn server(&self) -> &str {
         &self.server
     }
 
-    /// Every organization on the server (`GET /v3/Organizations`).
-    pub async fn list(&self) -> Result<Vec<Organization>, ClientError> {
-        let response = self
-            .send(Method::GET, "Organizations", None, Idempotency::Idempotent)
-            .await?;
-        expect_json(Method::GET, "Organizations", response, &[StatusCode::OK]).await
+    /// The REST API version this client speaks.
+    pub fn api_version(&self) -> RestApiVersion {
+        self.dialect.version
     }
 
-    /// One organization (`GET /v3/Organizations/{id}`).
+    /// Every organization on the server (`GET /Organizations`), page after page where the API
+    /// version pages the list. See [`read::list`](crate::read) for how a list that changes
+    /// while it is read is handled.
+    pub async fn list(&self) -> Result<Vec<Organization>, ClientError> {
+        read::list(self).await
+    }
+
+    /// One organization (`GET /Organizations/{id}`).
     pub async fn get(&self, id: &str) -> Result<Organization, ClientError> {
         let path = format!("Organizations/{id}");
         let response = self
             .send(Method::GET, &path, None, Idempotency::Idempotent)
             .await?;
-        expect_json(Method::GET, &path, response, &[StatusCode::OK]).await
+        let bytes = self
+            .expect_body(Method::GET, &path, response, &[StatusCode::OK])
+            .await?;
+        read::organization(&bytes)
+            .map_err(|detail| self.unexpected(Method::GET, &path, 200, detail))
     }
 
-    /// Adds an organization (`POST /v3/Organizations`) and returns it as the server stored it.
+    /// Adds an organization (`POST /Organizations`) and returns it as the server stored it.
     ///
     /// Sent once: on a timeout, a dropped connection or a 5xx the outcome is unknown
     /// ([`ClientError::outcome`] says so) and the caller must look before trying again.
@@ -226,34 +279,38 @@ impl Client {
         &self,
         body: &OrganizationBody<Secret>,
     ) -> Result<Organization, ClientError> {
-        let json = serde_json::to_vec(body).map_err(|source| ClientError::Encode { source })?;
+        let json = self.encode(body)?;
         let response = self
             .send(Method::POST, "Organizations", Some(json), Idempotency::Once)
             .await?;
-        expect_json(
-            Method::POST,
-            "Organizations",
-            response,
-            &[StatusCode::CREATED, StatusCode::OK],
-        )
-        .await
+        let status = response.status().as_u16();
+        let bytes = self
+            .expect_body(
+                Method::POST,
+                "Organizations",
+                response,
+                &[StatusCode::CREATED, StatusCode::OK],
+            )
+            .await?;
+        read::organization(&bytes)
+            .map_err(|detail| self.unexpected(Method::POST, "Organizations", status, detail))
     }
 
-    /// Replaces an organization's configuration (`PUT /v3/Organizations/{id}`), secrets included.
+    /// Replaces an organization's configuration (`PUT /Organizations/{id}`), secrets included.
     pub async fn update(
         &self,
         id: &str,
         body: &OrganizationBody<Secret>,
     ) -> Result<(), ClientError> {
         let path = format!("Organizations/{id}");
-        let json = serde_json::to_vec(body).map_err(|source| ClientError::Encode { source })?;
+        let json = self.encode(body)?;
         let response = self
             .send(Method::PUT, &path, Some(json), Idempotency::Idempotent)
             .await?;
-        expect_empty(Method::PUT, &path, response).await
+        self.expect_empty(Method::PUT, &path, response).await
     }
 
-    /// Removes an organization (`DELETE /v3/Organizations/{id}`).
+    /// Removes an organization (`DELETE /Organizations/{id}`).
     ///
     /// An organization that is already gone counts as removed when an earlier attempt of this
     /// same call may have removed it.
@@ -263,13 +320,35 @@ impl Client {
             .send(Method::DELETE, &path, None, Idempotency::Idempotent)
             .await;
         match response {
-            Ok(response) => expect_empty(Method::DELETE, &path, response).await,
+            Ok(response) => self.expect_empty(Method::DELETE, &path, response).await,
             Err(ClientError::Status {
                 status: 404,
                 after_retry: true,
                 ..
             }) => Ok(()),
             Err(error) => Err(error),
+        }
+    }
+
+    /// The body as this API version spells it: canonical JSON respelled by the dialect.
+    fn encode(&self, body: &OrganizationBody<Secret>) -> Result<Vec<u8>, ClientError> {
+        let mut value =
+            serde_json::to_value(body).map_err(|source| ClientError::Encode { source })?;
+        self.dialect.to_wire(&mut value);
+        serde_json::to_vec(&value).map_err(|source| ClientError::Encode { source })
+    }
+
+    /// `/v8/Organizations`: the path as messages show it.
+    fn shown(&self, path: &str) -> String {
+        format!("/{}/{path}", self.dialect.prefix)
+    }
+
+    fn unexpected(&self, method: Method, path: &str, status: u16, detail: String) -> ClientError {
+        ClientError::UnexpectedResponse {
+            method: method.to_string(),
+            path: self.shown(path),
+            status,
+            detail,
         }
     }
 
@@ -306,7 +385,8 @@ impl Client {
                 Ok(response) => {
                     let status = response.status();
                     tracing::debug!(
-                        "{method} /v3/{path} -> {} ({} ms, attempt {attempt})",
+                        "{method} {} -> {} ({} ms, attempt {attempt})",
+                        self.shown(path),
                         status.as_u16(),
                         sent.elapsed().as_millis()
                     );
@@ -324,7 +404,7 @@ impl Client {
                     let message = error_message(response).await;
                     ClientError::Status {
                         method: method.to_string(),
-                        path: format!("/v3/{path}"),
+                        path: self.shown(path),
                         status: status.as_u16(),
                         message,
                         retry_after,
@@ -333,10 +413,11 @@ impl Client {
                 }
                 Err(source) => {
                     tracing::debug!(
-                        "{method} /v3/{path} -> transport error ({} ms, attempt {attempt})",
+                        "{method} {} -> transport error ({} ms, attempt {attempt})",
+                        self.shown(path),
                         sent.elapsed().as_millis()
                     );
-                    ClientError::from_transport(&method, path, &self.server, source)
+                    ClientError::from_transport(&method, &self.shown(path), &self.server, source)
                 }
             };
             let may_retry = idempotency == Idempotency::Idempotent && error.is_transient();
@@ -351,7 +432,8 @@ impl Client {
                         tracing::warn!("still retrying after attempt {attempt} failed: {error}");
                     } else {
                         tracing::debug!(
-                            "{method} /v3/{path}: retrying in {} ms after: {error}",
+                            "{method} {}: retrying in {} ms after: {error}",
+                            self.shown(path),
                             delay.as_millis()
                         );
                     }
@@ -362,63 +444,78 @@ impl Client {
         }
     }
 
+    /// The URL of `path` under this version's prefix; `path` may carry a query.
     fn url(&self, path: &str) -> Result<Url, ClientError> {
-        self.base
-            .join(path)
+        self.root
+            .join(&format!("{}/{path}", self.dialect.prefix))
             .map_err(|e| ClientError::InvalidServer {
                 server: self.server.clone(),
                 reason: e.to_string(),
             })
     }
+
+    /// The body of a response whose status must be one of `expected`.
+    async fn expect_body(
+        &self,
+        method: Method,
+        path: &str,
+        response: reqwest::Response,
+        expected: &[StatusCode],
+    ) -> Result<bytes::Bytes, ClientError> {
+        let status = response.status();
+        if !expected.contains(&status) {
+            return Err(self.unexpected(
+                method,
+                path,
+                status.as_u16(),
+                format!("expected status {}", list_statuses(expected)),
+            ));
+        }
+        response
+            .bytes()
+            .await
+            .map_err(|e| self.unexpected(method, path, status.as_u16(), e.to_string()))
+    }
+
+    /// Accepts 200 or 204, with or without a body.
+    async fn expect_empty(
+        &self,
+        method: Method,
+        path: &str,
+        response: reqwest::Response,
+    ) -> Result<(), ClientError> {
+        let status = response.status();
+        if status == StatusCode::OK || status == StatusCode::NO_CONTENT {
+            // Drain the body so the connection can be reused.
+            let _ = response.bytes().await;
+            Ok(())
+        } else {
+            Err(self.unexpected(
+                method,
+                path,
+                status.as_u16(),
+                "expected status 200 or 204".to_owned(),
+            ))
+        }
+    }
 }
 
-/// Reads a JSON body from a response whose status must be one of `expected`.
-async fn expect_json<T: DeserializeOwned>(
-    method: Method,
-    path: &str,
-    response: reqwest::Response,
-    expected: &[StatusCode],
-) -> Result<T, ClientError> {
-    let status = response.status();
-    let unexpected = |detail: String| ClientError::UnexpectedResponse {
-        method: method.to_string(),
-        path: format!("/v3/{path}"),
-        status: status.as_u16(),
-        detail,
-    };
-    if !expected.contains(&status) {
-        return Err(unexpected(format!(
-            "expected status {}",
-            list_statuses(expected)
-        )));
+/// The versions a server serves, by asking each for its organizations without a token: a
+/// served version refuses (401), one not served is not found (404). Only used to explain a
+/// refusal, so any other answer counts as not served.
+async fn served_versions(http: &reqwest::Client, root: &Url) -> Vec<RestApiVersion> {
+    let mut served = Vec::new();
+    for version in RestApiVersion::NEWEST_FIRST {
+        let Ok(url) = root.join(&format!("{version}/Organizations")) else {
+            continue;
+        };
+        if let Ok(response) = http.get(url).send().await
+            && matches!(response.status().as_u16(), 401 | 403 | 200)
+        {
+            served.push(version);
+        }
     }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| unexpected(e.to_string()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| unexpected(format!("the body is not what v3 returns: {e}")))
-}
-
-/// Accepts 200 or 204, with or without a body.
-async fn expect_empty(
-    method: Method,
-    path: &str,
-    response: reqwest::Response,
-) -> Result<(), ClientError> {
-    let status = response.status();
-    if status == StatusCode::OK || status == StatusCode::NO_CONTENT {
-        // Drain the body so the connection can be reused.
-        let _ = response.bytes().await;
-        Ok(())
-    } else {
-        Err(ClientError::UnexpectedResponse {
-            method: method.to_string(),
-            path: format!("/v3/{path}"),
-            status: status.as_u16(),
-            detail: "expected status 200 or 204".to_owned(),
-        })
-    }
+    served
 }
 
 fn list_statuses(statuses: &[StatusCode]) -> String {
@@ -429,27 +526,9 @@ fn list_statuses(statuses: &[StatusCode]) -> String {
         .join(" or ")
 }
 
-/// The server's `{"message": ...}`, or a short excerpt of whatever it sent instead, with
-/// control characters escaped so that it can neither break a line of output nor drive a
-/// terminal.
+/// The server's message from an error answer, in one line, with control characters escaped so
+/// that it can neither break a line of output nor drive a terminal.
 async fn error_message(response: reqwest::Response) -> String {
-    vbo_model::text::escape_controls(&raw_error_message(response).await).into_owned()
-}
-
-async fn raw_error_message(response: reqwest::Response) -> String {
     let bytes = response.bytes().await.unwrap_or_default();
-    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
-        return error.message;
-    }
-    let text = String::from_utf8_lossy(&bytes);
-    let text = text.trim();
-    if text.is_empty() {
-        return "(no message)".to_owned();
-    }
-    let excerpt: String = text.chars().take(200).collect();
-    if excerpt.len() < text.len() {
-        format!("{excerpt}…")
-    } else {
-        excerpt
-    }
+    vbo_model::text::escape_controls(&read::error_message(&bytes)).into_owned()
 }

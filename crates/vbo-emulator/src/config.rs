@@ -6,7 +6,7 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use vbo_model::Secret;
+use vbo_model::{RestApiVersion, Secret};
 
 /// The user name of the emulator's built-in demo account.
 pub const DEFAULT_USER: &str = "admin";
@@ -59,6 +59,14 @@ pub struct EmulatorConfig {
     pub tls: Tls,
     /// Misbehaviour on purpose. Default: none.
     pub faults: Faults,
+    /// The REST API versions served, each in its own dialect, all from one store. A request
+    /// under another version's prefix is answered 404, as a server that does not serve it
+    /// does. Default: every version the emulator implements (v3, v6, v7 and v8).
+    pub api_versions: Vec<RestApiVersion>,
+    /// The most organizations one page of a paged list holds, below the version's own maximum
+    /// (10,000 in v8), so that a few organizations already need several pages. Default: the
+    /// version's maximum.
+    pub page_limit: Option<u32>,
 }
 
 impl Default for EmulatorConfig {
@@ -71,6 +79,8 @@ impl Default for EmulatorConfig {
             state_file: None,
             tls: Tls::None,
             faults: Faults::default(),
+            api_versions: RestApiVersion::NEWEST_FIRST.to_vec(),
+            page_limit: None,
         }
     }
 }

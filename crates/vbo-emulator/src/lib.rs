@@ -44,7 +44,7 @@ mod auth;
 mod config;
 mod error;
 mod faults;
-mod lenient;
+mod read_body;
 mod seed;
 mod server;
 mod stats;

@@ -32,6 +32,9 @@ fn office365(n: usize) -> (String, OrganizationBody<Secret>) {
         application_certificate_password: None,
         application_certificate_thumbprint: None,
         use_custom_veeam_aad_application: false,
+        use_application_only_auth: None,
+        office_organization_name: None,
+        share_point_save_all_web_parts: None,
     };
     let body = OrganizationBody {
         region: Some(Region::Worldwide),
@@ -113,7 +116,11 @@ mod tests {
         let seeds = organizations(6);
         let mut names = std::collections::HashSet::new();
         for (name, body) in &seeds {
-            assert_eq!(crate::validate::check(body).as_deref(), Ok(name.as_str()));
+            let v3 = vbo_model::RestApiVersion::V3.dialect();
+            assert_eq!(
+                crate::validate::check(body, v3).as_deref(),
+                Ok(name.as_str())
+            );
             assert!(names.insert(name.to_lowercase()));
         }
         let kinds: Vec<OrganizationType> = seeds.iter().map(|(_, body)| body.kind).collect();

@@ -12,13 +12,14 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_server::ConnectionShutdown;
 use serde::Serialize;
+use serde_json::Value;
 use tokio::task::JoinHandle;
 use vbo_model::wire::ApiError;
-use vbo_model::{OrganizationBody, Secret};
+use vbo_model::{Dialect, OrganizationBody, RestApiVersion, Secret};
 
 use crate::auth::Tokens;
 use crate::faults::{AfterCommit, Before, FaultInjector};
-use crate::lenient::parse_body;
+use crate::read_body::parse_body;
 use crate::stats::{Stats, bump};
 use crate::store::{Store, StoreError, StoredOrganization};
 use crate::{EmulatorConfig, EmulatorError, RequestCounts, seed, tls, validate};
@@ -73,6 +74,8 @@ impl Emulator {
         let base_url = format!("{scheme}://{host}");
 
         let app = Arc::new(App {
+            versions: config.api_versions.clone(),
+            page_limit: config.page_limit,
             store,
             tokens: Tokens::new(config.users, config.token_ttl),
             faults,
@@ -187,6 +190,10 @@ fn reachable(addr: SocketAddr) -> String {
 
 /// Everything the handlers share.
 struct App {
+    /// The API versions served; requests under any other prefix are not found.
+    versions: Vec<RestApiVersion>,
+    /// The most results a page holds, below the version's maximum.
+    page_limit: Option<u32>,
     store: Store,
     tokens: Tokens,
     faults: FaultInjector,
@@ -229,25 +236,30 @@ enum Resource<'a> {
 }
 
 impl<'a> Resource<'a> {
-    fn parse(path: &'a str) -> Self {
+    /// The API version a path is under and what it names.
+    fn parse(path: &'a str) -> (Option<RestApiVersion>, Self) {
         let mut segments = path.split('/').filter(|segment| !segment.is_empty());
         let is = |segment: Option<&str>, name: &str| {
             segment.is_some_and(|segment| segment.eq_ignore_ascii_case(name))
         };
-        if !is(segments.next(), "v3") {
-            return Resource::Unknown;
-        }
+        let Some(version) = segments
+            .next()
+            .and_then(|prefix| prefix.parse::<RestApiVersion>().ok())
+        else {
+            return (None, Resource::Unknown);
+        };
         let collection = segments.next();
         let id = segments.next();
         if segments.next().is_some() {
-            return Resource::Unknown;
+            return (Some(version), Resource::Unknown);
         }
-        match id {
+        let resource = match id {
             None if is(collection, "token") => Resource::Token,
             None if is(collection, "organizations") => Resource::Organizations,
             Some(id) if is(collection, "organizations") => Resource::Organization(id),
             _ => Resource::Unknown,
-        }
+        };
+        (Some(version), resource)
     }
 
     /// The methods the resource answers.
@@ -260,17 +272,20 @@ impl<'a> Resource<'a> {
         }
     }
 
-    /// The name [`RequestCounts`] counts the request under.
-    fn route(self, method: &Method) -> &'static str {
-        match (self, method.as_str()) {
-            (Resource::Token, "POST") => "POST /v3/Token",
-            (Resource::Organizations, "GET") => "GET /v3/Organizations",
-            (Resource::Organizations, "POST") => "POST /v3/Organizations",
-            (Resource::Organization(_), "GET") => "GET /v3/Organizations/{id}",
-            (Resource::Organization(_), "PUT") => "PUT /v3/Organizations/{id}",
-            (Resource::Organization(_), "DELETE") => "DELETE /v3/Organizations/{id}",
-            _ => "other",
-        }
+    /// The name [`RequestCounts`] counts the request under, for example
+    /// `GET /v8/Organizations/{id}`.
+    fn route(self, version: Option<RestApiVersion>, method: &Method) -> String {
+        let Some(version) = version else {
+            return "other".to_owned();
+        };
+        let dialect = version.dialect();
+        let path = match (self, method.as_str()) {
+            (Resource::Token, "POST") => dialect.token_path,
+            (Resource::Organizations, "GET" | "POST") => "Organizations",
+            (Resource::Organization(_), "GET" | "PUT" | "DELETE") => "Organizations/{id}",
+            _ => return "other".to_owned(),
+        };
+        format!("{method} /{version}/{path}")
     }
 }
 
@@ -280,10 +295,15 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let connection = request.extensions().get::<ConnectionShutdown>().cloned();
+    let (version, _) = Resource::parse(&path);
     let outcome = app.handle(request).await;
     let duration_ms = started.elapsed().as_millis();
     match outcome {
         Outcome::Answer(response) => {
+            let response = match version {
+                Some(version) if version.dialect().error_codes => with_error_code(response).await,
+                _ => response,
+            };
             let status = response.status().as_u16();
             tracing::info!(%method, %path, status, duration_ms, "request");
             response
@@ -304,27 +324,23 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request) -> Response {
 impl App {
     async fn handle(&self, request: Request) -> Outcome {
         let (parts, body) = request.into_parts();
-        let resource = Resource::parse(parts.uri.path());
-        self.stats.request(resource.route(&parts.method));
+        let (version, resource) = Resource::parse(parts.uri.path());
+        self.stats.request(resource.route(version, &parts.method));
         let latency = self.faults.latency();
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
+        let served = version.filter(|version| self.versions.contains(version));
+        let (Some(version), resource) = (served, resource) else {
+            return not_routed(parts.uri.path()).into();
+        };
+        let dialect = version.dialect();
         match resource {
-            Resource::Unknown => {
-                return message(
-                    StatusCode::NOT_FOUND,
-                    format!(
-                        "No HTTP resource was found that matches the request URI '{}'.",
-                        parts.uri.path()
-                    ),
-                )
-                .into();
-            }
+            Resource::Unknown => return not_routed(parts.uri.path()).into(),
             _ if !resource.allowed().contains(&parts.method) => {
                 return method_not_allowed(&parts.method, resource.allowed()).into();
             }
-            Resource::Token => return self.token(body).await.into(),
+            Resource::Token => return self.token(body, dialect).await.into(),
             Resource::Organizations | Resource::Organization(_) => {}
         }
 
@@ -366,25 +382,25 @@ impl App {
 
         let base_url = self.base_url(&parts);
         match (parts.method.clone(), resource) {
-            (Method::GET, Resource::Organizations) => {
-                let organizations: Vec<_> = self
-                    .store
-                    .list()
-                    .iter()
-                    .map(|organization| organization.to_wire(&base_url))
-                    .collect();
-                json(StatusCode::OK, &organizations).into()
+            (Method::GET, Resource::Organizations) => self.list(&parts, dialect, &base_url).into(),
+            (Method::POST, Resource::Organizations) => {
+                self.create(&parts, body, dialect, &base_url).await
             }
-            (Method::POST, Resource::Organizations) => self.create(&parts, body, &base_url).await,
             (Method::GET, Resource::Organization(id)) => match self.store.get(id) {
-                Some(organization) => json(StatusCode::OK, &organization.to_wire(&base_url)).into(),
+                Some(organization) => json(
+                    StatusCode::OK,
+                    &organization.representation(dialect, &base_url),
+                )
+                .into(),
                 None => not_found(id).into(),
             },
-            (Method::PUT, Resource::Organization(id)) => self.replace(&parts, body, id).await,
+            (Method::PUT, Resource::Organization(id)) => {
+                self.replace(&parts, body, dialect, id).await
+            }
             (Method::DELETE, Resource::Organization(id)) => match self.store.delete(id).await {
                 Ok(()) => {
                     bump(&self.stats.deleted);
-                    StatusCode::OK.into_response().into()
+                    status_only(dialect.deleted_status).into()
                 }
                 Err(error) => store_error(error, id).into(),
             },
@@ -392,14 +408,26 @@ impl App {
         }
     }
 
-    async fn token(&self, body: Body) -> Response {
+    async fn token(&self, body: Body, dialect: &Dialect) -> Response {
         let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
             Ok(bytes) => bytes,
             Err(_) => return message(StatusCode::BAD_REQUEST, "The request body is too large."),
         };
+        if dialect.disable_antiforgery && !disables_antiforgery(&bytes) {
+            // A browser would carry the antiforgery cookie; a client without one must ask to
+            // do without it, or every later request fails.
+            return message(
+                StatusCode::BAD_REQUEST,
+                "The antiforgery token is missing: send disable_antiforgery_token=true.",
+            );
+        }
         let mut response = match self.tokens.grant(&bytes) {
             Ok(token) => json(StatusCode::OK, &token),
-            Err(error) => json(StatusCode::BAD_REQUEST, &error),
+            // v3 answers in OAuth's shape; later versions with their `{message}` body.
+            Err(error) if dialect.version == RestApiVersion::V3 => {
+                json(StatusCode::BAD_REQUEST, &error)
+            }
+            Err(error) => message(StatusCode::BAD_REQUEST, error.error_description),
         };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -407,18 +435,86 @@ impl App {
         response
     }
 
-    async fn create(&self, parts: &Parts, body: Body, base_url: &str) -> Outcome {
-        let (name, body) = match read_organization(parts, body).await {
+    /// `GET /Organizations`: a plain array, or for a version that pages it the page that
+    /// `offset` and `limit` ask for, with `first`, `prev` and `next` links.
+    fn list(&self, parts: &Parts, dialect: &Dialect, base_url: &str) -> Response {
+        let (organizations, set_id) = self.store.snapshot();
+        let all: Vec<Value> = organizations
+            .iter()
+            .map(|organization| organization.representation(dialect, base_url))
+            .collect();
+        if !dialect.paged_list {
+            return json(StatusCode::OK, &all);
+        }
+        let query = parts.uri.query().unwrap_or_default();
+        let mut numbers = ["offset", "limit"].map(|name| {
+            query_value(query, name).map(|text| text.parse::<u64>().map_err(|_| (name, text)))
+        });
+        if let Some(Err((name, text))) = numbers.iter().flatten().find(|n| n.is_err()).cloned() {
+            return message(
+                StatusCode::BAD_REQUEST,
+                format!("The value '{text}' is not valid for {name}."),
+            );
+        }
+        let [offset, limit] = numbers.each_mut().map(|n| n.take().and_then(Result::ok));
+        let offset = offset.unwrap_or(0);
+        let max_page = self
+            .page_limit
+            .map_or(dialect.max_page, |limit| limit.clamp(1, dialect.max_page));
+        let limit = limit
+            .unwrap_or(u64::from(dialect.default_page))
+            .clamp(1, u64::from(max_page));
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
+        let end = start
+            .saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
+            .min(all.len());
+        let path = format!("/{}/Organizations", dialect.prefix);
+        let link = |offset: u64| serde_json::json!({"href": format!("{path}?offset={offset}&limit={limit}")});
+        let mut links = serde_json::Map::new();
+        links.insert("self".to_owned(), link(offset));
+        if offset > 0 || end < all.len() {
+            links.insert("first".to_owned(), link(0));
+        }
+        if offset > 0 {
+            links.insert("prev".to_owned(), link(offset.saturating_sub(limit)));
+        }
+        if end < all.len() {
+            links.insert("next".to_owned(), link(end as u64));
+        }
+        let page = vbo_model::wire::Page {
+            offset,
+            limit,
+            set_id: Some(set_id),
+            results: all[start..end].to_vec(),
+            links: Some(links),
+        };
+        json(StatusCode::OK, &page)
+    }
+
+    async fn create(
+        &self,
+        parts: &Parts,
+        body: Body,
+        dialect: &Dialect,
+        base_url: &str,
+    ) -> Outcome {
+        let (name, body) = match read_organization(parts, body, dialect).await {
             Ok(read) => read,
             Err(response) => return response.into(),
         };
+        if let Some(refusal) = validate::refused_authentication(&body, dialect) {
+            return message(StatusCode::BAD_REQUEST, refusal).into();
+        }
         match self.store.create(name, body).await {
             Ok(organization) => {
                 bump(&self.stats.created);
-                let representation = organization.to_wire(base_url);
-                let mut response = json(StatusCode::CREATED, &representation);
-                if let Some(links) = &representation.links
-                    && let Ok(location) = HeaderValue::from_str(&links.self_.href)
+                let representation = organization.representation(dialect, base_url);
+                let status = StatusCode::from_u16(dialect.created_status).unwrap_or(StatusCode::OK);
+                let mut response = json(status, &representation);
+                if let Some(href) = representation
+                    .pointer("/_links/self/href")
+                    .and_then(Value::as_str)
+                    && let Ok(location) = HeaderValue::from_str(href)
                 {
                     response.headers_mut().insert(header::LOCATION, location);
                 }
@@ -428,8 +524,8 @@ impl App {
         }
     }
 
-    async fn replace(&self, parts: &Parts, body: Body, id: &str) -> Outcome {
-        let (name, body) = match read_organization(parts, body).await {
+    async fn replace(&self, parts: &Parts, body: Body, dialect: &Dialect, id: &str) -> Outcome {
+        let (name, body) = match read_organization(parts, body, dialect).await {
             Ok(read) => read,
             Err(response) => return response.into(),
         };
@@ -471,11 +567,14 @@ impl App {
     }
 }
 
-/// Reads and checks a POST or PUT body: its media type, its JSON, and what its type requires.
-/// Returns the organization's name and the body, or the 4xx response to send.
+/// Reads and checks a POST or PUT body as the server of `dialect` does: its media type, its
+/// JSON, its region names, and what its type requires. What the version does not know is
+/// dropped, as the real server ignores unknown properties. Returns the organization's name and
+/// the body, or the 4xx response to send.
 async fn read_organization(
     parts: &Parts,
     body: Body,
+    dialect: &Dialect,
 ) -> Result<(String, OrganizationBody<Secret>), Response> {
     let media_type = parts
         .headers
@@ -502,8 +601,124 @@ async fn read_organization(
     })?;
     let body =
         parse_body(&bytes).map_err(|error| message(StatusCode::BAD_REQUEST, error.to_string()))?;
-    let name = validate::check(&body).map_err(|text| message(StatusCode::BAD_REQUEST, text))?;
+    if let Some(region) = foreign_region(&bytes, dialect) {
+        return Err(message(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Error converting value \"{region}\" to type 'Region': {} names regions {}.",
+                dialect.version,
+                dialect
+                    .regions
+                    .iter()
+                    .map(|(_, name)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let body = without_unsupported(body, dialect);
+    let name =
+        validate::check(&body, dialect).map_err(|text| message(StatusCode::BAD_REQUEST, text))?;
     Ok((name, body))
+}
+
+/// A `region` value anywhere in the body that this version does not name (v8 does not read
+/// v3's `USgovCommunity`, nor v3 v8's `USGovernment`).
+fn foreign_region(bytes: &[u8], dialect: &Dialect) -> Option<String> {
+    fn find(value: &Value, dialect: &Dialect) -> Option<String> {
+        match value {
+            Value::Object(members) => members.iter().find_map(|(name, member)| {
+                let foreign = name.eq_ignore_ascii_case("region")
+                    && member.as_str().is_some_and(|text| {
+                        !dialect
+                            .regions
+                            .iter()
+                            .any(|(_, known)| known.eq_ignore_ascii_case(text.trim()))
+                    });
+                if foreign {
+                    member.as_str().map(str::to_owned)
+                } else {
+                    find(member, dialect)
+                }
+            }),
+            _ => None,
+        }
+    }
+    find(&serde_json::from_slice(bytes).ok()?, dialect)
+}
+
+/// The body without what `dialect` does not take.
+fn without_unsupported(
+    body: OrganizationBody<Secret>,
+    dialect: &Dialect,
+) -> OrganizationBody<Secret> {
+    let Ok(mut value) = serde_json::to_value(&body) else {
+        return body;
+    };
+    dialect.drop_unsupported(body.kind, &mut value);
+    serde_json::from_value(value).unwrap_or(body)
+}
+
+/// The answer to a path that names no API version the emulator serves.
+fn not_routed(path: &str) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        format!("No HTTP resource was found that matches the request URI '{path}'."),
+    )
+}
+
+/// A response with `status` and no body.
+fn status_only(status: u16) -> Response {
+    StatusCode::from_u16(status)
+        .unwrap_or(StatusCode::NO_CONTENT)
+        .into_response()
+}
+
+/// Whether a token request asks to do without the antiforgery token
+/// (`disable_antiforgery_token=true`, the name and value in any case).
+fn disables_antiforgery(form: &[u8]) -> bool {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(form).is_ok_and(|fields| {
+        fields.iter().any(|(key, value)| {
+            key.eq_ignore_ascii_case("disable_antiforgery_token")
+                && value.trim().eq_ignore_ascii_case("true")
+        })
+    })
+}
+
+/// The value of `name` in a query string, names compared without regard to case.
+fn query_value<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// Adds the `errorCode` later versions put beside an error's `message`.
+async fn with_error_code(response: Response) -> Response {
+    let code = match response.status().as_u16() {
+        400 => "ParameterValidationFailure",
+        401 | 403 => "ResourceAccessDenied",
+        404 => "ResourceNotFound",
+        409 => "OperationConflict",
+        _ => return response,
+    };
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let bytes = match serde_json::from_slice::<ApiError>(&bytes) {
+        Ok(error) => {
+            let error = ApiError {
+                error_code: Some(code.to_owned()),
+                ..error
+            };
+            serde_json::to_vec(&error).unwrap_or_else(|_| bytes.to_vec())
+        }
+        Err(_) => bytes.to_vec(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 fn store_error(error: StoreError, id: &str) -> Response {
@@ -567,12 +782,7 @@ fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
 
 /// The real server's error body: `{"message": "..."}`.
 fn message(status: StatusCode, text: impl Into<String>) -> Response {
-    json(
-        status,
-        &ApiError {
-            message: text.into(),
-        },
-    )
+    json(status, &ApiError::new(text))
 }
 
 #[cfg(test)]
@@ -581,22 +791,28 @@ mod tests {
 
     #[test]
     fn paths_match_without_regard_to_case() {
-        assert_eq!(Resource::parse("/v3/Token"), Resource::Token);
-        assert_eq!(Resource::parse("/V3/TOKEN"), Resource::Token);
+        let v3 = Some(RestApiVersion::V3);
+        let v8 = Some(RestApiVersion::V8);
+        assert_eq!(Resource::parse("/v3/Token"), (v3, Resource::Token));
+        assert_eq!(Resource::parse("/V3/TOKEN"), (v3, Resource::Token));
+        assert_eq!(Resource::parse("/v8/token"), (v8, Resource::Token));
         assert_eq!(
             Resource::parse("/v3/organizations/"),
-            Resource::Organizations
+            (v3, Resource::Organizations)
         );
         assert_eq!(
-            Resource::parse("/v3/ORGANIZATIONS/AbC"),
-            Resource::Organization("AbC")
+            Resource::parse("/V8/ORGANIZATIONS/AbC"),
+            (v8, Resource::Organization("AbC"))
         );
         assert_eq!(
             Resource::parse("/v3/Organizations/a/jobs"),
-            Resource::Unknown
+            (v3, Resource::Unknown)
         );
-        assert_eq!(Resource::parse("/v2/Organizations"), Resource::Unknown);
-        assert_eq!(Resource::parse("/"), Resource::Unknown);
+        assert_eq!(
+            Resource::parse("/v2/Organizations"),
+            (None, Resource::Unknown)
+        );
+        assert_eq!(Resource::parse("/"), (None, Resource::Unknown));
     }
 
     #[test]

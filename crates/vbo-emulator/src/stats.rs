@@ -7,7 +7,8 @@ use std::sync::{Mutex, PoisonError};
 
 /// Counts of requests by route and of the changes and faults that resulted.
 ///
-/// Routes are named by method and canonical path: `POST /v3/Token`, `GET /v3/Organizations`,
+/// Routes are named by method and canonical path, under the API version asked:
+/// `POST /v3/Token` (`POST /v8/token` from v6 on), `GET /v3/Organizations`,
 /// `POST /v3/Organizations`, `GET /v3/Organizations/{id}`, `PUT /v3/Organizations/{id}`,
 /// `DELETE /v3/Organizations/{id}`; anything else counts as `other`. Every request counts,
 /// including those that were refused or hit by a fault.
@@ -49,7 +50,7 @@ pub struct FaultCounts {
 /// The live counters behind [`RequestCounts`].
 #[derive(Default)]
 pub(crate) struct Stats {
-    by_route: Mutex<BTreeMap<&'static str, u64>>,
+    by_route: Mutex<BTreeMap<String, u64>>,
     pub(crate) created: AtomicU64,
     pub(crate) updated: AtomicU64,
     pub(crate) deleted: AtomicU64,
@@ -60,7 +61,7 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub(crate) fn request(&self, route: &'static str) {
+    pub(crate) fn request(&self, route: String) {
         *self
             .by_route
             .lock()
@@ -77,7 +78,7 @@ impl Stats {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .iter()
-                .map(|(route, count)| ((*route).to_owned(), *count))
+                .map(|(route, count)| (route.clone(), *count))
                 .collect(),
             created: load(&self.created),
             updated: load(&self.updated),

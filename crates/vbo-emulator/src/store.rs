@@ -12,7 +12,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use vbo_model::wire::{Link, Links};
+use serde_json::Value;
+use vbo_model::{Dialect, RestApiVersion};
 use vbo_model::{Organization, OrganizationBody, OrganizationState, OrganizationType, Secret};
 
 use crate::EmulatorError;
@@ -43,27 +44,84 @@ impl StoredOrganization {
     /// The representation `GET /v3/Organizations` returns, with links under `base_url` (for
     /// example `https://127.0.0.1:4443`). It carries no secrets.
     pub fn to_wire(&self, base_url: &str) -> Organization {
-        let href = |suffix: &str| Link {
-            href: format!("{base_url}/v3/organizations/{}{suffix}", self.id),
-        };
+        let href = |suffix: &str| serde_json::json!({"href": format!("{base_url}/v3/organizations/{}{suffix}", self.id)});
+        let links = [
+            ("self", ""),
+            ("jobs", "/jobs"),
+            ("groups", "/groups"),
+            ("users", "/users"),
+            ("sites", "/sites"),
+        ]
+        .into_iter()
+        .map(|(name, suffix)| (name.to_owned(), href(suffix)))
+        .collect();
         Organization {
             id: self.id.clone(),
             name: self.name.clone(),
             state: self.state(),
+            msid: None,
+            office_name: None,
+            backed_up_organization_id: None,
             username: reported_username(&self.body),
             is_backed_up: Some(false),
             first_backup_time: None,
             last_backup_time: None,
-            links: Some(Links {
-                self_: href(""),
-                jobs: href("/jobs"),
-                groups: href("/groups"),
-                users: href("/users"),
-                sites: href("/sites"),
-            }),
+            links: Some(links),
             actions: Some(serde_json::Map::new()),
         }
     }
+
+    /// The representation in the dialect of one API version: v3's as [`to_wire`](Self::to_wire)
+    /// gives it; from v6 on, links relative to the server (`/v8/Organizations/{id}`), the
+    /// version's spellings and region names, no backup times unless asked (`extendedView`),
+    /// no certificate (the file is write-only), and from v8 the tenant's `msid`.
+    pub fn representation(&self, dialect: &Dialect, base_url: &str) -> Value {
+        let mut organization = self.to_wire(base_url);
+        if dialect.version != RestApiVersion::V3 {
+            let prefix = dialect.prefix;
+            let href = |suffix: &str| serde_json::json!({"href": format!("/{prefix}/Organizations/{}{suffix}", self.id)});
+            organization.links = Some(
+                [
+                    ("self", ""),
+                    ("users", "/Users"),
+                    ("groups", "/Groups"),
+                    ("sites", "/Sites"),
+                ]
+                .into_iter()
+                .map(|(name, suffix)| (name.to_owned(), href(suffix)))
+                .collect(),
+            );
+            organization.is_backed_up = None;
+            for settings in [
+                organization.state.exchange_online_settings.as_mut(),
+                organization.state.share_point_online_settings.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                settings.application_certificate = None;
+            }
+        }
+        if dialect.version >= RestApiVersion::V8 && self.body.kind != OrganizationType::OnPremises {
+            organization.msid = Some(tenant_id(&self.name));
+        }
+        let mut value = serde_json::to_value(&organization).unwrap_or(Value::Null);
+        dialect.drop_unsupported(self.body.kind, &mut value);
+        dialect.to_wire(&mut value);
+        value
+    }
+}
+
+/// A stable stand-in for a tenant's Microsoft id, derived from the organization's name, so
+/// that the same organization reports the same `msid` across restarts.
+pub(crate) fn tenant_id(name: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(name.to_lowercase().as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// Why a change was refused.
@@ -97,10 +155,13 @@ struct Data {
     organizations: IndexMap<String, StoredOrganization>,
     /// Lower-case name to lower-case id.
     names: HashMap<String, String>,
+    /// Changes so far: the list's version, which a page's `setId` names.
+    generation: u64,
 }
 
 impl Data {
     fn insert(&mut self, organization: StoredOrganization) {
+        self.generation += 1;
         self.names
             .insert(organization.name.to_lowercase(), organization.id.clone());
         self.organizations
@@ -112,6 +173,7 @@ impl Data {
         let Some(slot) = self.organizations.get_mut(&organization.id) else {
             return self.insert(organization);
         };
+        self.generation += 1;
         self.names.remove(&slot.name.to_lowercase());
         self.names
             .insert(organization.name.to_lowercase(), organization.id.clone());
@@ -120,6 +182,7 @@ impl Data {
 
     fn remove(&mut self, id: &str) -> Option<StoredOrganization> {
         let removed = self.organizations.shift_remove(id)?;
+        self.generation += 1;
         self.names.remove(&removed.name.to_lowercase());
         Some(removed)
     }
@@ -138,6 +201,8 @@ enum Edit {
 }
 
 pub(crate) struct Store {
+    /// Tells this store's set ids from another's.
+    instance: u64,
     data: Mutex<Data>,
     writer: tokio::sync::Mutex<()>,
     file: Option<PathBuf>,
@@ -160,6 +225,7 @@ impl Store {
             }
         }
         Ok(Self {
+            instance: uuid::Uuid::new_v4().as_u64_pair().0,
             data: Mutex::new(data),
             writer: tokio::sync::Mutex::new(()),
             file,
@@ -173,6 +239,15 @@ impl Store {
     /// Every organization, in creation order.
     pub(crate) fn list(&self) -> Vec<StoredOrganization> {
         self.data().organizations.values().cloned().collect()
+    }
+
+    /// Every organization, in creation order, and the id of this state of the list: a page's
+    /// `setId`, which changes with every change.
+    pub(crate) fn snapshot(&self) -> (Vec<StoredOrganization>, String) {
+        let data = self.data();
+        let organizations = data.organizations.values().cloned().collect();
+        let set_id = uuid::Uuid::from_u64_pair(self.instance, data.generation).to_string();
+        (organizations, set_id)
     }
 
     /// The organization with this id (any case).

@@ -1,23 +1,20 @@
 //! The server's own checks of a body it could read: what each organization type requires, and
 //! the name the organization gets.
 
-use vbo_model::wire::{ExchangeSettings, OnlineSettings, SharePointSettings};
-use vbo_model::{OrganizationBody, OrganizationType, Secret};
+use vbo_model::wire::{
+    ApplicationCertificate, ExchangeSettings, OnlineSettings, SharePointSettings,
+};
+use vbo_model::{Dialect, OrganizationBody, OrganizationType, Secret};
 
-/// Checks `body` and returns the name the organization gets, or the message of a 400 answer
-/// naming the first property that is missing.
-pub(crate) fn check(body: &OrganizationBody<Secret>) -> Result<String, String> {
+/// Checks `body` as the server of `dialect` does and returns the name the organization gets,
+/// or the message of a 400 answer naming the first property that is missing.
+pub(crate) fn check(body: &OrganizationBody<Secret>, dialect: &Dialect) -> Result<String, String> {
     match body.kind {
-        OrganizationType::Office365 => {
-            for (flag, flag_name, settings, settings_name) in online_workloads(body) {
-                if flag {
-                    let settings = required_when(settings, settings_name, flag_name)?;
-                    check_online(settings, settings_name)?;
-                }
-            }
-        }
+        OrganizationType::Office365 => check_online_workloads(body)?,
         OrganizationType::OnPremises => check_on_premises(body)?,
-        OrganizationType::Hybrid => {
+        // v3 takes the Microsoft 365 side in `office365Settings`; later versions as an
+        // Office365 organization's workloads.
+        OrganizationType::Hybrid if dialect.version == vbo_model::RestApiVersion::V3 => {
             let Some(settings) = &body.office365_settings else {
                 return Err(
                     "Property 'office365Settings' is required for a Hybrid organization.".into(),
@@ -25,6 +22,10 @@ pub(crate) fn check(body: &OrganizationBody<Secret>) -> Result<String, String> {
             };
             require(settings.username.as_deref(), "office365Settings.username")?;
             require(secret(&settings.password), "office365Settings.password")?;
+            check_on_premises(body)?;
+        }
+        OrganizationType::Hybrid => {
+            check_online_workloads(body)?;
             check_on_premises(body)?;
         }
     }
@@ -37,6 +38,33 @@ pub(crate) fn check(body: &OrganizationBody<Secret>) -> Result<String, String> {
             OrganizationType::OnPremises | OrganizationType::Hybrid => "a server name",
         };
         format!("Property 'name' is required when no enabled workload has {source}.")
+    })
+}
+
+fn check_online_workloads(body: &OrganizationBody<Secret>) -> Result<(), String> {
+    for (flag, flag_name, settings, settings_name) in online_workloads(body) {
+        if flag {
+            let settings = required_when(settings, settings_name, flag_name)?;
+            check_online(settings, settings_name)?;
+        }
+    }
+    Ok(())
+}
+
+/// The message of REST API v8's refusal to add a Microsoft 365 organization with basic
+/// authentication, or with modern authentication and legacy protocols, outside China, when
+/// `dialect` has that rule and `body` breaks it.
+pub(crate) fn refused_authentication(
+    body: &OrganizationBody<Secret>,
+    dialect: &Dialect,
+) -> Option<String> {
+    dialect.refused_new_authentication(body).map(|name| {
+        format!(
+            "Adding Microsoft 365 organizations using basic authentication or modern \
+             authentication with legacy protocols is not supported ('{name}'): use \
+             application-only authentication ('useApplicationOnlyAuth': true). Basic \
+             authentication is only available in the China region."
+        )
     })
 }
 
@@ -55,7 +83,14 @@ fn derived_name(body: &OrganizationBody<Secret>) -> Option<&str> {
             .office365_settings
             .as_ref()
             .and_then(|settings| settings.username.as_deref())
-            .and_then(domain),
+            .and_then(domain)
+            .or_else(|| {
+                online_workloads(body)
+                    .into_iter()
+                    .filter(|(flag, ..)| *flag)
+                    .filter_map(|(_, _, settings, _)| settings?.account.as_deref())
+                    .find_map(domain)
+            }),
         OrganizationType::OnPremises => [
             body.exchange_settings
                 .as_ref()
@@ -120,14 +155,25 @@ fn online_workloads(body: &OrganizationBody<Secret>) -> [Workload<'_>; 2] {
 }
 
 fn check_online(settings: &OnlineSettings<Secret>, prefix: &str) -> Result<(), String> {
-    if settings.use_mfa {
+    let certificate = settings
+        .application_certificate
+        .as_ref()
+        .and_then(|certificate| match certificate {
+            ApplicationCertificate::ServerPath(text) => blank(Some(text)),
+            ApplicationCertificate::Content(content) => blank(Some(content.expose())),
+        });
+    if settings.use_application_only_auth == Some(true) {
         require(
             settings.application_id.as_deref(),
             &format!("{prefix}.applicationId"),
         )?;
-        if secret(&settings.application_secret).is_none()
-            && blank(settings.application_certificate.as_deref()).is_none()
-        {
+        require(certificate, &format!("{prefix}.applicationCertificate"))?;
+    } else if settings.use_mfa {
+        require(
+            settings.application_id.as_deref(),
+            &format!("{prefix}.applicationId"),
+        )?;
+        if secret(&settings.application_secret).is_none() && certificate.is_none() {
             return Err(format!(
                 "Property '{prefix}.applicationSecret' or '{prefix}.applicationCertificate' is \
                  required for modern authentication."
@@ -210,10 +256,13 @@ fn secret(value: &Option<Secret>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lenient::parse_body;
+    use crate::read_body::parse_body;
 
     fn check_json(json: serde_json::Value) -> Result<String, String> {
-        check(&parse_body(json.to_string().as_bytes()).unwrap())
+        check(
+            &parse_body(json.to_string().as_bytes()).unwrap(),
+            vbo_model::RestApiVersion::V3.dialect(),
+        )
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! - [`manifest`]: the documents users keep in git (`apiVersion: vboctl/v1`, `kind: Organization`).
 //! - [`wire`]: the JSON the Veeam Backup for Microsoft Office 365 REST API v3 reads and returns,
 //!   shared by the client and the emulator so both speak exactly the same language.
+//! - [`api`]: the REST API versions vboctl speaks and what differs between them, as data.
+//! - [`lenient`]: reading JSON as the server's Json.NET does (any case, string booleans).
 //! - [`secret`]: references to secrets and the values they resolve to, which can never be printed.
 //! - [`load`]: finding manifest files, reading them and checking them, with every problem as a
 //!   located [`Diagnostic`].
@@ -10,7 +12,9 @@
 //!
 //! This crate does no networking and has no async runtime.
 
+pub mod api;
 pub mod diagnostic;
+pub mod lenient;
 pub mod load;
 mod located;
 pub mod manifest;
@@ -20,6 +24,7 @@ pub mod text;
 mod validate;
 pub mod wire;
 
+pub use api::{Dialect, RestApiVersion};
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{Loaded, LoadedManifest, load};
 pub use manifest::{Manifest, Metadata, Spec};

@@ -48,12 +48,28 @@ pub struct LoadedManifest {
     pub line: u64,
     /// 1-based column of its `metadata.name` value.
     pub column: u64,
+    /// Line and column of each key written under `spec`, by dotted path
+    /// (`exchangeOnlineSettings.password`), for messages about one field.
+    pub fields: std::collections::BTreeMap<String, (u64, u64)>,
 }
 
 impl LoadedManifest {
     /// `file:line:column` of the document's `metadata.name`.
     pub fn location(&self) -> String {
         format!("{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+
+    /// `file:line:column` of each key written under `spec`, by dotted path.
+    pub fn field_locations(&self) -> std::collections::BTreeMap<String, String> {
+        self.fields
+            .iter()
+            .map(|(path, (line, column))| {
+                (
+                    path.clone(),
+                    format!("{}:{line}:{column}", self.file.display()),
+                )
+            })
+            .collect()
     }
 }
 
@@ -366,6 +382,15 @@ impl Loader {
                 file: file.to_path_buf(),
                 line: name_place.pos.line,
                 column: name_place.pos.column,
+                fields: document
+                    .places
+                    .iter()
+                    .filter_map(|(pointer, place)| {
+                        let path = pointer.strip_prefix("/spec/")?;
+                        let pos = place.key_or_value().pos;
+                        Some((path.replace('/', "."), (pos.line, pos.column)))
+                    })
+                    .collect(),
             });
         }
     }

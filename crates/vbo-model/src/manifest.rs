@@ -94,11 +94,23 @@ pub struct Metadata {
     /// They are not sent to the server.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// The Microsoft 365 tenant's id (a GUID), which REST API v8 reports as `msid`. Optional:
+    /// when an organization of another name holds this tenant, the plan reports a rename
+    /// instead of adding the tenant a second time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+        example = &"9a3c3f0e-6b1f-4a53-9d3e-2f4a6c1b7e10"
+    )]
+    pub msid: Option<String>,
 }
 
 /// Desired configuration of the organization. `type` selects which other properties apply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type")]
+// One spec per manifest, built once and then borrowed: boxing the larger Hybrid variant would
+// save little memory and cost every match and constructor a layer of indirection.
+#[allow(clippy::large_enum_variant)]
 pub enum Spec {
     /// A Microsoft 365 tenant: Exchange Online and/or SharePoint Online.
     Office365(Office365Spec),
@@ -112,6 +124,10 @@ pub enum Spec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Office365Spec {
+    /// A description of the organization, shown in the backup console. REST API v7 and later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"Contoso Ltd., gold tier")]
+    pub description: Option<String>,
     /// Azure region of the tenant's datacenter. Default: `Worldwide`.
     #[serde(default)]
     pub region: Region,
@@ -127,12 +143,22 @@ pub struct Office365Spec {
     /// How to connect to SharePoint Online. Only with `isSharePointOnline: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub share_point_online_settings: Option<OnlineSettings<SecretRef>>,
+    /// Back up Microsoft Teams. REST API v6 and later. Default: not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_teams_online: Option<bool>,
+    /// Back up Teams chats (needs `isTeamsOnline`). REST API v6 and later. Default: not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_teams_chats_online: Option<bool>,
 }
 
 /// An on-premises Exchange and/or SharePoint deployment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OnPremisesSpec {
+    /// A description of the organization, shown in the backup console. REST API v7 and later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"Contoso Ltd., gold tier")]
+    pub description: Option<String>,
     /// Back up on-premises Exchange. Needs `exchangeSettings`. Default: `false`.
     #[serde(default)]
     pub is_exchange: bool,
@@ -151,8 +177,37 @@ pub struct OnPremisesSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HybridSpec {
-    /// How to connect to the Microsoft 365 side.
-    pub office365_settings: Office365Settings<SecretRef>,
+    /// A description of the organization, shown in the backup console. REST API v7 and later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"Contoso Ltd., gold tier")]
+    pub description: Option<String>,
+    /// How to connect to the Microsoft 365 side, as REST API v3 takes it. Later versions
+    /// describe that side with `region`, `isExchangeOnline`, `exchangeOnlineSettings`,
+    /// `isSharePointOnline` and `sharePointOnlineSettings` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office365_settings: Option<Office365Settings<SecretRef>>,
+    /// Azure region of the tenant's datacenter (REST API v6 and later; v3 takes it in
+    /// `office365Settings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+    /// Back up Exchange Online (REST API v6 and later). Needs `exchangeOnlineSettings`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_exchange_online: Option<bool>,
+    /// How to connect to Exchange Online (REST API v6 and later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_online_settings: Option<OnlineSettings<SecretRef>>,
+    /// Back up SharePoint Online (REST API v6 and later). Needs `sharePointOnlineSettings`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_share_point_online: Option<bool>,
+    /// How to connect to SharePoint Online (REST API v6 and later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_point_online_settings: Option<OnlineSettings<SecretRef>>,
+    /// Back up Microsoft Teams. REST API v6 and later. Default: not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_teams_online: Option<bool>,
+    /// Back up Teams chats (needs `isTeamsOnline`). REST API v6 and later. Default: not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_teams_chats_online: Option<bool>,
     /// Back up on-premises Exchange. Needs `exchangeSettings`. Default: `false`.
     #[serde(default)]
     pub is_exchange: bool,
@@ -199,7 +254,10 @@ impl Spec {
         let mut body = OrganizationBody::named(self.kind(), name);
         match self {
             Spec::Office365(spec) => {
+                body.description = spec.description.clone();
                 body.region = Some(spec.region);
+                body.is_teams_online = spec.is_teams_online;
+                body.is_teams_chats_online = spec.is_teams_chats_online;
                 body.is_exchange_online = Some(spec.is_exchange_online);
                 body.is_share_point_online = Some(spec.is_share_point_online);
                 body.exchange_online_settings = spec
@@ -214,6 +272,7 @@ impl Spec {
                     .transpose()?;
             }
             Spec::OnPremises(spec) => {
+                body.description = spec.description.clone();
                 body.is_exchange = Some(spec.is_exchange);
                 body.is_share_point = Some(spec.is_share_point);
                 body.exchange_settings = spec
@@ -228,10 +287,27 @@ impl Spec {
                     .transpose()?;
             }
             Spec::Hybrid(spec) => {
-                body.office365_settings = Some(
-                    spec.office365_settings
-                        .try_map_secrets("office365Settings", &mut secret)?,
-                );
+                body.description = spec.description.clone();
+                body.office365_settings = spec
+                    .office365_settings
+                    .as_ref()
+                    .map(|s| s.try_map_secrets("office365Settings", &mut secret))
+                    .transpose()?;
+                body.region = spec.region;
+                body.is_teams_online = spec.is_teams_online;
+                body.is_teams_chats_online = spec.is_teams_chats_online;
+                body.is_exchange_online = spec.is_exchange_online;
+                body.is_share_point_online = spec.is_share_point_online;
+                body.exchange_online_settings = spec
+                    .exchange_online_settings
+                    .as_ref()
+                    .map(|s| s.try_map_secrets("exchangeOnlineSettings", &mut secret))
+                    .transpose()?;
+                body.share_point_online_settings = spec
+                    .share_point_online_settings
+                    .as_ref()
+                    .map(|s| s.try_map_secrets("sharePointOnlineSettings", &mut secret))
+                    .transpose()?;
                 body.is_exchange = Some(spec.is_exchange);
                 body.is_share_point = Some(spec.is_share_point);
                 body.exchange_settings = spec
@@ -298,7 +374,15 @@ impl Spec {
                 }
             }
             Spec::Hybrid(spec) => {
-                blocks.push(("office365Settings", spec.office365_settings.secret_slots()));
+                if let Some(s) = &spec.office365_settings {
+                    blocks.push(("office365Settings", s.secret_slots()));
+                }
+                if let Some(s) = &spec.exchange_online_settings {
+                    blocks.push(("exchangeOnlineSettings", s.secret_slots()));
+                }
+                if let Some(s) = &spec.share_point_online_settings {
+                    blocks.push(("sharePointOnlineSettings", s.secret_slots()));
+                }
                 if let Some(s) = &spec.exchange_settings {
                     blocks.push(("exchangeSettings", s.secret_slots()));
                 }
@@ -347,10 +431,24 @@ impl Spec {
                 }
             }
             Spec::Hybrid(spec) => {
-                spec.office365_settings
-                    .secret_slots_mut()
-                    .into_iter()
-                    .for_each(&mut rebase);
+                if let Some(settings) = spec.office365_settings.as_mut() {
+                    settings
+                        .secret_slots_mut()
+                        .into_iter()
+                        .for_each(&mut rebase);
+                }
+                for settings in [
+                    spec.exchange_online_settings.as_mut(),
+                    spec.share_point_online_settings.as_mut(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    settings
+                        .secret_slots_mut()
+                        .into_iter()
+                        .for_each(&mut rebase);
+                }
                 if let Some(settings) = spec.exchange_settings.as_mut() {
                     settings
                         .secret_slots_mut()

@@ -62,6 +62,9 @@ impl JsonSchema for Secret {
     }
 }
 
+/// Spec fields whose secret is a file (a `.pfx` certificate), sent base64-encoded.
+pub const BINARY_FIELDS: &[&str] = &["applicationCertificate"];
+
 /// Where a secret comes from, as written in a manifest.
 ///
 /// In YAML: `{fromEnv: VAR}`, `{fromFile: path}` or a literal string. Literals are accepted with
@@ -133,6 +136,29 @@ impl SecretRef {
                 Ok(Secret::new(text.trim_end_matches(['\n', '\r'])))
             }
             SecretRef::Literal(secret) => Ok(secret.clone()),
+        }
+    }
+
+    /// Reads the value of the spec field at `path` (dotted, as
+    /// [`SecretField::path`](crate::manifest::SecretField) gives it). Fields that hold a file
+    /// rather than text ([`BINARY_FIELDS`]) read a `fromFile` as bytes and encode it in base64;
+    /// every other field reads as [`resolve`](Self::resolve) does.
+    pub fn resolve_field(&self, path: &str) -> Result<Secret, SecretError> {
+        let binary = BINARY_FIELDS
+            .iter()
+            .any(|field| path.rsplit('.').next() == Some(*field));
+        match self {
+            SecretRef::FromFile(path) if binary => {
+                use base64::Engine as _;
+                let bytes = std::fs::read(path).map_err(|source| SecretError::UnreadableFile {
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok(Secret::new(
+                    base64::engine::general_purpose::STANDARD.encode(bytes),
+                ))
+            }
+            _ => self.resolve(),
         }
     }
 

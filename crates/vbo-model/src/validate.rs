@@ -609,11 +609,38 @@ pub(crate) fn rules(manifest: &Manifest) -> Vec<Finding> {
             );
         }
         Spec::Hybrid(spec) => {
-            office365(
-                &mut out,
-                "/spec/office365Settings",
-                &spec.office365_settings,
-            );
+            let online_side = spec.exchange_online_settings.is_some()
+                || spec.share_point_online_settings.is_some();
+            match (&spec.office365_settings, online_side) {
+                (Some(settings), false) => office365(&mut out, "/spec/office365Settings", settings),
+                (Some(_), true) => out.push(
+                    Finding::error(
+                        "/spec/office365Settings",
+                        Anchor::Key,
+                        "`office365Settings` (REST API v3) and `exchangeOnlineSettings` or \
+                         `sharePointOnlineSettings` (v6 and later) describe the same Microsoft \
+                         365 side",
+                    )
+                    .hint("keep the form your server's API version takes"),
+                ),
+                (None, true) => {}
+                (None, false) => out.push(
+                    Finding::error(
+                        "/spec",
+                        Anchor::Key,
+                        "a Hybrid organization needs its Microsoft 365 side: `office365Settings` \
+                         (REST API v3), or `exchangeOnlineSettings` and/or \
+                         `sharePointOnlineSettings` (v6 and later)",
+                    )
+                    .hint("add the block your server's API version takes"),
+                ),
+            }
+            if let Some(settings) = &spec.exchange_online_settings {
+                online(&mut out, "/spec/exchangeOnlineSettings", settings);
+            }
+            if let Some(settings) = &spec.share_point_online_settings {
+                online(&mut out, "/spec/sharePointOnlineSettings", settings);
+            }
             on_premises(
                 &mut out,
                 "Hybrid",
@@ -840,6 +867,11 @@ fn online(out: &mut Vec<Finding>, pointer: &str, settings: &OnlineSettings<Secre
             settings.application_certificate_thumbprint.is_some(),
         ),
     ];
+    let app_only = settings.use_application_only_auth == Some(true);
+    if app_only {
+        app_only_auth(out, pointer, settings);
+        return;
+    }
     if !settings.use_mfa {
         for (name, present) in [
             ("account", filled(&settings.account)),
@@ -914,6 +946,45 @@ fn online(out: &mut Vec<Finding>, pointer: &str, settings: &OnlineSettings<Secre
             Anchor::Key,
             "`applicationCertificatePassword` goes with `applicationCertificate`, which is not set",
         ));
+    }
+}
+
+/// Application-only authentication: the application and its certificate, no account.
+fn app_only_auth(out: &mut Vec<Finding>, pointer: &str, settings: &OnlineSettings<SecretRef>) {
+    let block = last_segment(pointer);
+    let switch = format!("{pointer}/useApplicationOnlyAuth");
+    if !filled(&settings.application_id) {
+        out.push(Finding::error(
+            switch.clone(),
+            Anchor::Value,
+            format!(
+                "application-only authentication (`useApplicationOnlyAuth: true`) needs \
+                 `applicationId` in `{block}`"
+            ),
+        ));
+    }
+    if settings.application_certificate.is_none() {
+        out.push(
+            Finding::error(
+                switch,
+                Anchor::Value,
+                format!(
+                    "application-only authentication (`useApplicationOnlyAuth: true`) needs \
+                     `applicationCertificate` in `{block}`"
+                ),
+            )
+            .hint("`applicationCertificate: {fromFile: path/to/app.pfx}`"),
+        );
+    }
+    if settings.password.is_some() {
+        out.push(
+            Finding::warning(
+                format!("{pointer}/password"),
+                Anchor::Key,
+                "`password` is not used with application-only authentication",
+            )
+            .hint("remove it, or set `useApplicationOnlyAuth: false` for basic authentication"),
+        );
     }
 }
 

@@ -1,4 +1,6 @@
-//! The JSON of the Veeam Backup for Microsoft Office 365 REST API v3, as far as vboctl touches it.
+//! The JSON of the Veeam Backup for Microsoft 365 REST API, as far as vboctl touches it, in its
+//! canonical form: the camelCase names of v3's documentation. [`crate::api`] says how each API
+//! version spells and restricts it.
 //!
 //! One definition, two users: the client sends [`OrganizationBody`] and reads [`Organization`];
 //! the emulator reads the former and answers with the latter. Names are the API's canonical
@@ -45,34 +47,139 @@ impl std::fmt::Display for OrganizationType {
 }
 
 /// The Microsoft Azure region that hosts the tenant's datacenter.
+///
+/// Written either way: the names of REST API v6 and later (`USGovernment`, `USDefence`) or
+/// those of v3 (`USgovCommunity`, `USgovDefence`). vboctl sends each server the name its API
+/// version uses.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    JsonSchema,
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
+#[serde(try_from = "String")]
 pub enum Region {
     /// The global Microsoft 365 cloud. Most tenants are here.
     #[default]
     Worldwide,
-    /// Microsoft 365 US Government Community (GCC).
-    #[serde(rename = "USgovCommunity")]
-    UsGovCommunity,
+    /// Microsoft 365 for US Government (v3 calls it `USgovCommunity`).
+    #[serde(rename = "USGovernment")]
+    UsGovernment,
     /// Microsoft Cloud Germany.
     Germany,
     /// Microsoft 365 operated by 21Vianet in China.
     China,
-    /// Microsoft 365 US Government for the Department of Defense.
-    #[serde(rename = "USgovDefence")]
-    UsGovDefence,
+    /// Microsoft 365 US Government for the Department of Defense (v3 calls it `USgovDefence`).
+    #[serde(rename = "USDefence")]
+    UsDefence,
+}
+
+impl Region {
+    /// Every region.
+    pub const ALL: [Region; 5] = [
+        Region::Worldwide,
+        Region::UsGovernment,
+        Region::Germany,
+        Region::China,
+        Region::UsDefence,
+    ];
+
+    /// Every accepted spelling, with what it means and the region it names: the current names
+    /// first, then REST API v3's.
+    const SPELLINGS: [(&'static str, Region, &'static str); 7] = [
+        (
+            "Worldwide",
+            Region::Worldwide,
+            "The global Microsoft 365 cloud. Most tenants are here.",
+        ),
+        ("Germany", Region::Germany, "Microsoft Cloud Germany."),
+        (
+            "China",
+            Region::China,
+            "Microsoft 365 operated by 21Vianet in China.",
+        ),
+        (
+            "USGovernment",
+            Region::UsGovernment,
+            "Microsoft 365 for US Government.",
+        ),
+        (
+            "USDefence",
+            Region::UsDefence,
+            "Microsoft 365 US Government for the Department of Defense.",
+        ),
+        (
+            "USgovCommunity",
+            Region::UsGovernment,
+            "REST API v3's name of `USGovernment`; sent as each server's API version names it.",
+        ),
+        (
+            "USgovDefence",
+            Region::UsDefence,
+            "REST API v3's name of `USDefence`; sent as each server's API version names it.",
+        ),
+    ];
+
+    /// The canonical name, as REST API v6 and later write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Worldwide => "Worldwide",
+            Region::UsGovernment => "USGovernment",
+            Region::Germany => "Germany",
+            Region::China => "China",
+            Region::UsDefence => "USDefence",
+        }
+    }
+}
+
+impl std::fmt::Display for Region {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A region name that no API version uses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown region {0:?}")]
+pub struct UnknownRegion(String);
+
+impl std::str::FromStr for Region {
+    type Err = UnknownRegion;
+
+    /// Any accepted spelling, without regard to case, as the server reads it.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Region::SPELLINGS
+            .iter()
+            .find(|(name, _, _)| name.eq_ignore_ascii_case(text.trim()))
+            .map(|(_, region, _)| *region)
+            .ok_or_else(|| UnknownRegion(text.to_owned()))
+    }
+}
+
+impl TryFrom<String> for Region {
+    type Error = UnknownRegion;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl JsonSchema for Region {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Region".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let alternatives: Vec<serde_json::Value> = Region::SPELLINGS
+            .iter()
+            .map(|(name, _, description)| {
+                serde_json::json!({"type": "string", "const": name, "description": description})
+            })
+            .collect();
+        schemars::json_schema!({
+            "description": "The Microsoft Azure region that hosts the tenant's datacenter. Written \
+                with the names of REST API v6 and later or with those of v3; vboctl sends each \
+                server the name its API version uses.",
+            "oneOf": alternatives,
+        })
+    }
 }
 
 /// How to connect to Exchange Online or SharePoint Online.
@@ -109,11 +216,13 @@ pub struct OnlineSettings<S> {
     /// Client secret of the Azure AD application, for modern authentication. Write-only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application_secret: Option<S>,
-    /// Path, on the backup server, of the application's certificate (`.pfx`), for modern
-    /// authentication, for example `C:\Certificates\contoso.pfx`.
+    /// The application's certificate (`.pfx`), for modern authentication. REST API v3 takes
+    /// the path of the file on the backup server, for example `C:\Certificates\contoso.pfx`;
+    /// v6 and later take the file itself: write `{fromFile: certs/contoso.pfx}` (read as bytes
+    /// and sent base64-encoded) or `{fromEnv: VAR}` (a variable holding the base64 text). The
+    /// file is a secret: it is never shown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"C:\\Certificates\\contoso.pfx")]
-    pub application_certificate: Option<String>,
+    pub application_certificate: Option<ApplicationCertificate<S>>,
     /// Password of `applicationCertificate`. Write-only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub application_certificate_password: Option<S>,
@@ -126,6 +235,44 @@ pub struct OnlineSettings<S> {
     /// of your own. Default: `false`.
     #[serde(default, rename = "useCustomVeeamAADApplication")]
     pub use_custom_veeam_aad_application: bool,
+    /// Use application-only authentication: the Microsoft Entra application given by
+    /// `applicationId` and `applicationCertificate`, with no user account. REST API v6 and
+    /// later; required by v8 to add a new organization outside the China region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_application_only_auth: Option<bool>,
+    /// The tenant's name, for example `contoso.onmicrosoft.com`, which identifies the tenant
+    /// under application-only authentication. REST API v6 and later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"contoso.onmicrosoft.com")]
+    pub office_organization_name: Option<String>,
+    /// Back up every web part of SharePoint pages, not only the default ones. REST API v6 and
+    /// later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_point_save_all_web_parts: Option<bool>,
+}
+
+/// `applicationCertificate`: a path on the backup server (REST API v3) or the certificate
+/// itself (v6 and later).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ApplicationCertificate<S> {
+    /// REST API v3: the path of the `.pfx` file on the backup server, for example
+    /// `C:\Certificates\contoso.pfx`.
+    #[schemars(example = &"C:\\Certificates\\contoso.pfx")]
+    ServerPath(String),
+    /// REST API v6 and later: the `.pfx` file itself, `{fromFile: path}` (sent base64-encoded)
+    /// or `{fromEnv: VAR}` (a variable holding the base64 text). A secret.
+    Content(S),
+}
+
+impl<S> ApplicationCertificate<S> {
+    /// The server path, when this is one.
+    pub fn server_path(&self) -> Option<&str> {
+        match self {
+            ApplicationCertificate::ServerPath(path) => Some(path),
+            ApplicationCertificate::Content(_) => None,
+        }
+    }
 }
 
 /// The Microsoft 365 side of a Hybrid organization.
@@ -266,9 +413,18 @@ pub struct OrganizationBody<S = Secret> {
     /// when this is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A description of the organization. REST API v7 and later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Office365: the tenant's Azure region.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
+    /// Office365 and Hybrid: the organization includes Microsoft Teams. REST API v6 and later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_teams_online: Option<bool>,
+    /// Office365 and Hybrid: the organization includes Teams chats. REST API v6 and later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_teams_chats_online: Option<bool>,
     /// Office365: the organization includes Exchange Online.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_exchange_online: Option<bool>,
@@ -304,7 +460,10 @@ impl<S> OrganizationBody<S> {
         Self {
             kind,
             name: Some(name.into()),
+            description: None,
             region: None,
+            is_teams_online: None,
+            is_teams_chats_online: None,
             is_exchange_online: None,
             is_share_point_online: None,
             exchange_online_settings: None,
@@ -323,7 +482,10 @@ impl<S> OrganizationBody<S> {
         let enabled = |flag: Option<bool>| flag.unwrap_or(false);
         OrganizationState {
             kind: self.kind,
+            description: self.description.clone(),
             region: self.region,
+            is_teams_online: self.is_teams_online,
+            is_teams_chats_online: self.is_teams_chats_online,
             is_exchange_online: self.is_exchange_online,
             is_share_point_online: self.is_share_point_online,
             exchange_online_settings: self
@@ -385,6 +547,15 @@ pub struct OnlineSettingsView {
         skip_serializing_if = "Option::is_none"
     )]
     pub use_custom_veeam_aad_application: Option<bool>,
+    /// Whether application-only authentication is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_application_only_auth: Option<bool>,
+    /// The tenant's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office_organization_name: Option<String>,
+    /// Whether every web part of SharePoint pages is backed up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_point_save_all_web_parts: Option<bool>,
 }
 
 impl<S> From<&OnlineSettings<S>> for OnlineSettingsView {
@@ -394,9 +565,17 @@ impl<S> From<&OnlineSettings<S>> for OnlineSettingsView {
             grant_admin_access: Some(settings.grant_admin_access),
             use_mfa: Some(settings.use_mfa),
             application_id: settings.application_id.clone(),
-            application_certificate: settings.application_certificate.clone(),
+            // The certificate itself (v6 and later) is write-only; only a path is reported.
+            application_certificate: settings
+                .application_certificate
+                .as_ref()
+                .and_then(ApplicationCertificate::server_path)
+                .map(str::to_owned),
             application_certificate_thumbprint: settings.application_certificate_thumbprint.clone(),
             use_custom_veeam_aad_application: Some(settings.use_custom_veeam_aad_application),
+            use_application_only_auth: settings.use_application_only_auth,
+            office_organization_name: settings.office_organization_name.clone(),
+            share_point_save_all_web_parts: settings.share_point_save_all_web_parts,
         }
     }
 }
@@ -548,9 +727,18 @@ pub struct OrganizationState {
     /// The kind of organization.
     #[serde(rename = "type")]
     pub kind: OrganizationType,
+    /// The description (REST API v7 and later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Office365: the tenant's Azure region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
+    /// Office365 and Hybrid: includes Microsoft Teams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_teams_online: Option<bool>,
+    /// Office365 and Hybrid: includes Teams chats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_teams_chats_online: Option<bool>,
     /// Office365: includes Exchange Online.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_exchange_online: Option<bool>,
@@ -583,27 +771,15 @@ pub struct OrganizationState {
 /// A hypermedia link of the representation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Link {
-    /// Absolute URL.
+    /// Absolute URL (v3) or path (`/v8/Organizations/...`, v6 and later).
     pub href: String,
 }
 
-/// The `_links` of an organization.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Links {
-    /// The organization itself.
-    #[serde(rename = "self")]
-    pub self_: Link,
-    /// Its backup jobs.
-    pub jobs: Link,
-    /// Its groups.
-    pub groups: Link,
-    /// Its users.
-    pub users: Link,
-    /// Its sites.
-    pub sites: Link,
-}
-
-/// An organization as `GET /v3/Organizations` and `POST /v3/Organizations` return it.
+/// An organization as `GET /Organizations` and `POST /Organizations` return it.
+///
+/// Only `id`, `name` and `type` are required: servers differ in everything else (links, backup
+/// times, fields of later API versions), and what one does not report is "not reported", never
+/// a difference.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
@@ -614,6 +790,16 @@ pub struct Organization {
     /// Everything a manifest controls.
     #[serde(flatten)]
     pub state: OrganizationState,
+    /// The Microsoft 365 tenant's id (REST API v8): the tenant's identity, whatever the
+    /// organization is called.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msid: Option<String>,
+    /// The name of the Microsoft 365 organization, as the server reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office_name: Option<String>,
+    /// The id of the organization's backed-up data (REST API v8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backed_up_organization_id: Option<String>,
     /// Office365: the account used to connect, as the server reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -640,7 +826,7 @@ pub struct Organization {
     pub last_backup_time: Option<String>,
     /// Hypermedia links.
     #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Links>,
+    pub links: Option<serde_json::Map<String, serde_json::Value>>,
     /// Hypermedia actions (always `{}` in v3).
     #[serde(default, rename = "_actions", skip_serializing_if = "Option::is_none")]
     pub actions: Option<serde_json::Map<String, serde_json::Value>>,
@@ -670,6 +856,10 @@ pub struct TokenRequest {
     /// Refresh grant: the refresh token from an earlier response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<Secret>,
+    /// `true` to do without the browser antiforgery token (REST API v7 and later; without it
+    /// the server expects the antiforgery cookie a browser keeps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_antiforgery_token: Option<bool>,
 }
 
 /// A successful answer of `POST /v3/Token` (the OWIN OAuth server's shape).
@@ -705,11 +895,44 @@ pub struct OAuthError {
     pub error_description: String,
 }
 
-/// The error body of every other endpoint: `{"message": "..."}`.
+/// The error body of every other endpoint: `{"message": "..."}`, with an `errorCode` such as
+/// `ResourceNotFound` from REST API v7 on (`RESTExceptionInfo`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ApiError {
     /// What went wrong, for people.
     pub message: String,
+    /// A machine-readable code, for example `OperationConflict` (v7 and later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+}
+
+impl ApiError {
+    /// An error with only a message, as v3 and v6 write them.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            error_code: None,
+        }
+    }
+}
+
+/// One page of `GET /v8/Organizations` (`PageOfRestOrganizationComposed`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// Position of the first result in the whole list.
+    pub offset: u64,
+    /// Most results a page holds.
+    pub limit: u64,
+    /// Identifies the snapshot of the list the page belongs to: it changes when the list does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_id: Option<String>,
+    /// The results.
+    pub results: Vec<T>,
+    /// `first`, `prev` and `next` links, as paths.
+    #[serde(default, rename = "_links", skip_serializing_if = "Option::is_none")]
+    pub links: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 macro_rules! secret_fields {
@@ -750,11 +973,83 @@ macro_rules! secret_fields {
     };
 }
 
-secret_fields!(OnlineSettings {
-    password => "password",
-    application_secret => "applicationSecret",
-    application_certificate_password => "applicationCertificatePassword",
-});
+impl<S> OnlineSettings<S> {
+    /// The same settings with each secret turned into `T` by `secret`, which receives the
+    /// dotted path of the field (`<prefix>.password`) and the secret. The certificate itself
+    /// (`applicationCertificate` given as content) is a secret too; a server path is not.
+    pub fn try_map_secrets<T, E>(
+        &self,
+        prefix: &str,
+        secret: &mut impl FnMut(&str, &S) -> Result<T, E>,
+    ) -> Result<OnlineSettings<T>, E> {
+        let application_certificate = match &self.application_certificate {
+            None => None,
+            Some(ApplicationCertificate::ServerPath(path)) => {
+                Some(ApplicationCertificate::ServerPath(path.clone()))
+            }
+            Some(ApplicationCertificate::Content(content)) => {
+                Some(ApplicationCertificate::Content(secret(
+                    &format!("{prefix}.applicationCertificate"),
+                    content,
+                )?))
+            }
+        };
+        let mut map = |name: &str, value: &Option<S>| {
+            value
+                .as_ref()
+                .map(|value| secret(&format!("{prefix}.{name}"), value))
+                .transpose()
+        };
+        Ok(OnlineSettings {
+            password: map("password", &self.password)?,
+            application_secret: map("applicationSecret", &self.application_secret)?,
+            application_certificate_password: map(
+                "applicationCertificatePassword",
+                &self.application_certificate_password,
+            )?,
+            application_certificate,
+            ..self.without_secrets()
+        })
+    }
+
+    /// The secrets that are set, with their field names.
+    pub fn secret_slots(&self) -> Vec<(&'static str, &S)> {
+        let certificate = match &self.application_certificate {
+            Some(ApplicationCertificate::Content(content)) => Some(content),
+            _ => None,
+        };
+        [
+            ("password", self.password.as_ref()),
+            ("applicationSecret", self.application_secret.as_ref()),
+            ("applicationCertificate", certificate),
+            (
+                "applicationCertificatePassword",
+                self.application_certificate_password.as_ref(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|value| (name, value)))
+        .collect()
+    }
+
+    /// The secrets that are set, for editing in place.
+    pub fn secret_slots_mut(&mut self) -> Vec<&mut S> {
+        let certificate = match &mut self.application_certificate {
+            Some(ApplicationCertificate::Content(content)) => Some(content),
+            _ => None,
+        };
+        [
+            self.password.as_mut(),
+            self.application_secret.as_mut(),
+            certificate,
+            self.application_certificate_password.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 secret_fields!(Office365Settings { password => "password" });
 secret_fields!(ExchangeSettings { password => "password" });
 secret_fields!(SharePointSettings { password => "password" });
@@ -768,10 +1063,13 @@ impl<S> OnlineSettings<S> {
             use_mfa: self.use_mfa,
             application_id: self.application_id.clone(),
             application_secret: None,
-            application_certificate: self.application_certificate.clone(),
+            application_certificate: None,
             application_certificate_password: None,
             application_certificate_thumbprint: self.application_certificate_thumbprint.clone(),
             use_custom_veeam_aad_application: self.use_custom_veeam_aad_application,
+            use_application_only_auth: self.use_application_only_auth,
+            office_organization_name: self.office_organization_name.clone(),
+            share_point_save_all_web_parts: self.share_point_save_all_web_parts,
         }
     }
 }

@@ -4,13 +4,16 @@
 //! `docs/plan-format.md`: serializing it gives that document and deserializing the document
 //! gives it back.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use vbo_model::{OrganizationType, Spec};
+use vbo_model::{OrganizationType, RestApiVersion, Spec};
 
 /// Version of the plan JSON document. Minor versions only add fields; anything else bumps the
-/// major version.
-pub const PLAN_FORMAT_VERSION: &str = "1.0";
+/// major version. 1.1 added `api_version`, the `msid` of changes and unmanaged organizations,
+/// and the errors `unsupported-field`, `refused-authentication` and `tenant-renamed`.
+pub const PLAN_FORMAT_VERSION: &str = "1.1";
 
 /// One organization as the manifests describe it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -21,6 +24,32 @@ pub struct Desired {
     pub origin: String,
     /// `spec`: the configuration, with secret references (never values).
     pub spec: Spec,
+    /// `metadata.msid`: the Microsoft 365 tenant's id, when the manifest gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msid: Option<String>,
+    /// Where each field under `spec` is written (`file:line:column`), by dotted path, for
+    /// errors about one field. Not saved: a saved plan is applied, never planned again.
+    #[serde(skip)]
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Desired {
+    /// An organization called `name`, described at `origin`, with no msid and no field
+    /// locations.
+    pub fn new(name: impl Into<String>, origin: impl Into<String>, spec: Spec) -> Self {
+        Self {
+            name: name.into(),
+            origin: origin.into(),
+            spec,
+            msid: None,
+            fields: BTreeMap::new(),
+        }
+    }
+
+    /// Where the field at dotted `path` under `spec` is written, or the manifest's origin.
+    pub fn field_origin(&self, path: &str) -> &str {
+        self.fields.get(path).unwrap_or(&self.origin)
+    }
 }
 
 /// How to plan.
@@ -31,6 +60,9 @@ pub struct PlanOptions {
     pub prune: bool,
     /// The server's URL, recorded in the plan so that a saved plan names where it applies.
     pub server: String,
+    /// The REST API version the server is spoken to in: what it takes decides what can be
+    /// planned, and a saved plan is applied in the same version only.
+    pub api_version: RestApiVersion,
 }
 
 /// What apply would do to one organization. The values double as the glyphs the text plan
@@ -103,6 +135,9 @@ pub struct Change {
     /// The server's id of the organization (updates, deletes and no-ops).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The Microsoft 365 tenant's id, when the server reports it (REST API v8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msid: Option<String>,
     /// Where the manifest is (creates, updates and no-ops).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
@@ -127,6 +162,9 @@ pub struct Unmanaged {
     /// Its type.
     #[serde(rename = "type")]
     pub kind: OrganizationType,
+    /// The Microsoft 365 tenant's id, when the server reports it (REST API v8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msid: Option<String>,
 }
 
 /// How many changes of each action the plan has.
@@ -205,6 +243,53 @@ pub enum PlanError {
         /// The ids of the organizations with that name.
         ids: Vec<String>,
     },
+    /// The manifest sets a field that the server's API version does not take.
+    #[error(
+        "organization {name:?}: spec.{field} at {origin} is not taken by REST API {api_version} (the server's); it is {versions}"
+    )]
+    UnsupportedField {
+        /// The manifest's name.
+        name: String,
+        /// Where the field is written.
+        origin: String,
+        /// Dotted path under `spec`.
+        field: String,
+        /// The version the server is spoken to in.
+        api_version: RestApiVersion,
+        /// Which versions take the field, in words.
+        versions: String,
+    },
+    /// The server's API version refuses to add the organization with the authentication the
+    /// manifest gives (REST API v8: only application-only authentication, outside China).
+    #[error(
+        "organization {name:?}: REST API {api_version} refuses to add a Microsoft 365 organization with basic authentication or modern authentication with legacy protocols (spec.{field} at {origin}), unless its region is China"
+    )]
+    RefusedAuthentication {
+        /// The manifest's name.
+        name: String,
+        /// Where the settings block is written.
+        origin: String,
+        /// The settings block, `exchangeOnlineSettings` or `sharePointOnlineSettings`.
+        field: String,
+        /// The version the server is spoken to in.
+        api_version: RestApiVersion,
+    },
+    /// The manifest's tenant (`metadata.msid`) is on the server under another name.
+    #[error(
+        "organization {name:?} (manifest at {origin}) is not on the server, but its tenant {msid} is, as organization {server_name:?} (id {id}): creating it would add the same tenant twice"
+    )]
+    TenantRenamed {
+        /// The manifest's name.
+        name: String,
+        /// Where the manifest is.
+        origin: String,
+        /// The tenant's id.
+        msid: String,
+        /// The name the server has the tenant under.
+        server_name: String,
+        /// The server's id of that organization.
+        id: String,
+    },
 }
 
 impl PlanError {
@@ -213,7 +298,10 @@ impl PlanError {
         match self {
             PlanError::TypeChange { name, .. }
             | PlanError::DuplicateName { name, .. }
-            | PlanError::AmbiguousMatch { name, .. } => name,
+            | PlanError::AmbiguousMatch { name, .. }
+            | PlanError::UnsupportedField { name, .. }
+            | PlanError::RefusedAuthentication { name, .. }
+            | PlanError::TenantRenamed { name, .. } => name,
         }
     }
 
@@ -229,6 +317,15 @@ impl PlanError {
             PlanError::AmbiguousMatch { .. } => {
                 "rename or remove the extra organizations on the server, then plan again".to_owned()
             }
+            PlanError::UnsupportedField { field, .. } => format!(
+                "remove spec.{field}, or plan against a server that speaks a version that takes it (--api-version)"
+            ),
+            PlanError::RefusedAuthentication { field, .. } => format!(
+                "use application-only authentication: in spec.{field} set useApplicationOnlyAuth: true, applicationId, applicationCertificate: {{fromFile: path/to/app.pfx}} and applicationCertificatePassword"
+            ),
+            PlanError::TenantRenamed { server_name, .. } => format!(
+                "set metadata.name to {server_name:?} to manage that organization, or rename it on the server; remove metadata.msid if this really is another tenant"
+            ),
         }
     }
 }
@@ -264,6 +361,10 @@ pub struct Plan {
     pub format_version: String,
     /// The server the plan was made against.
     pub server: String,
+    /// The REST API version the server was spoken to in (`v3`, `v6`, `v7`, `v8`). Plans made
+    /// before this field existed were all made in v3.
+    #[serde(default = "legacy_api_version")]
+    pub api_version: RestApiVersion,
     /// One entry per organization that is in a manifest (and planned without error) and per
     /// organization to delete, ordered by lowercase name, then name, then id.
     pub changes: Vec<Change>,
@@ -274,6 +375,11 @@ pub struct Plan {
     pub summary: Summary,
     /// Organizations that could not be planned. A plan with errors must not be applied.
     pub errors: Vec<ErrorReport>,
+}
+
+/// The version of plans that do not say: vboctl spoke only v3 then.
+fn legacy_api_version() -> RestApiVersion {
+    RestApiVersion::V3
 }
 
 impl Plan {

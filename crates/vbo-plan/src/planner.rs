@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
-use vbo_model::{Organization, SecretRef, Spec};
+use vbo_model::{Dialect, Organization, RestApiVersion, SecretRef, Spec};
 
 use crate::model::{
     Action, Change, Desired, ErrorReport, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError,
@@ -26,17 +26,18 @@ use crate::model::{
 /// use vbo_model::{Spec, manifest::OnPremisesSpec};
 /// use vbo_plan::{Action, Desired, PlanOptions, plan};
 ///
-/// let desired = Desired {
-///     name: "contoso.local".into(),
-///     origin: "tenants.yaml:1:1".into(),
-///     spec: Spec::OnPremises(OnPremisesSpec {
+/// let desired = Desired::new(
+///     "contoso.local",
+///     "tenants.yaml:1:1",
+///     Spec::OnPremises(OnPremisesSpec {
+///         description: None,
 ///         is_exchange: false,
 ///         exchange_settings: None,
 ///         is_share_point: false,
 ///         share_point_settings: None,
 ///     }),
-/// };
-/// let options = PlanOptions { prune: false, server: "https://vbo:4443".into() };
+/// );
+/// let options = PlanOptions { server: "https://vbo:4443".into(), ..PlanOptions::default() };
 /// let plan = plan(&[desired], &[], &options);
 /// assert_eq!(plan.changes[0].action, Action::Create);
 /// assert_eq!(plan.summary.create, 1);
@@ -54,13 +55,28 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
             .push(org);
     }
 
+    let dialect = options.api_version.dialect();
     let mut changes = Vec::new();
     let mut errors = Vec::new();
+    // Tenants the server has under another name than a manifest's: matched by `msid` only
+    // once no name matched, so that a rename is reported instead of a second create.
+    let mut renamed = Vec::new();
     for (key, mut group) in wanted {
         group.sort_by(|a, b| (&a.origin, &a.name).cmp(&(&b.origin, &b.name)));
         let matches = present.remove(&key).unwrap_or_default();
+        if let [d] = group.as_slice() {
+            let unsupported = unsupported_fields(d, options.api_version);
+            if !unsupported.is_empty() {
+                errors.extend(unsupported.into_iter().map(ErrorReport::from));
+                continue;
+            }
+        }
         let outcome = match (group.as_slice(), matches.as_slice()) {
-            ([d], []) => Ok(create(d)),
+            ([d], []) if d.msid.is_some() => {
+                renamed.push(*d);
+                continue;
+            }
+            ([d], []) => new_organization(d, dialect),
             ([d], [org]) => existing(d, org),
             ([d], many) => Err(PlanError::AmbiguousMatch {
                 name: d.name.clone(),
@@ -78,6 +94,36 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
         }
     }
 
+    for d in renamed {
+        let msid = d.msid.as_deref().unwrap_or_default();
+        let holder = present.iter().find_map(|(key, orgs)| {
+            orgs.iter()
+                .find(|org| {
+                    org.msid
+                        .as_deref()
+                        .is_some_and(|m| m.eq_ignore_ascii_case(msid))
+                })
+                .map(|org| (key.clone(), *org))
+        });
+        let outcome = match holder {
+            Some((key, org)) => {
+                present.remove(&key);
+                Err(PlanError::TenantRenamed {
+                    name: d.name.clone(),
+                    origin: d.origin.clone(),
+                    msid: msid.to_owned(),
+                    server_name: org.name.clone(),
+                    id: org.id.clone(),
+                })
+            }
+            None => new_organization(d, dialect),
+        };
+        match outcome {
+            Ok(change) => changes.push(change),
+            Err(error) => errors.push(ErrorReport::from(error)),
+        }
+    }
+
     let mut unmanaged = Vec::new();
     for org in present.into_values().flatten() {
         if options.prune {
@@ -87,6 +133,7 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
                 id: org.id.clone(),
                 name: org.name.clone(),
                 kind: org.state.kind,
+                msid: org.msid.clone(),
             });
         }
     }
@@ -101,6 +148,7 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
     Plan {
         format_version: PLAN_FORMAT_VERSION.to_owned(),
         server: options.server.clone(),
+        api_version: options.api_version,
         summary: Summary::of(&changes),
         changes,
         unmanaged,
@@ -119,12 +167,43 @@ fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
     items
 }
 
+/// The fields of `d`'s spec that `version` does not take, each as an error at its place.
+fn unsupported_fields(d: &Desired, version: RestApiVersion) -> Vec<PlanError> {
+    version
+        .dialect()
+        .unsupported(d.spec.kind(), &to_json(&d.spec))
+        .into_iter()
+        .map(|unsupported| PlanError::UnsupportedField {
+            name: d.name.clone(),
+            origin: d.field_origin(&unsupported.path).to_owned(),
+            field: unsupported.path,
+            api_version: version,
+            versions: unsupported.versions,
+        })
+        .collect()
+}
+
+/// A create, unless the version refuses to add the organization as the manifest describes it.
+fn new_organization(d: &Desired, dialect: &Dialect) -> Result<Change, PlanError> {
+    let body = d.spec.to_reference_body(&d.name);
+    match dialect.refused_new_authentication(&body) {
+        Some(field) => Err(PlanError::RefusedAuthentication {
+            name: d.name.clone(),
+            origin: d.field_origin(field).to_owned(),
+            field: field.to_owned(),
+            api_version: dialect.version,
+        }),
+        None => Ok(create(d)),
+    }
+}
+
 fn create(d: &Desired) -> Change {
     Change {
         address: address(&d.name),
         name: d.name.clone(),
         action: Action::Create,
         id: None,
+        msid: None,
         origin: Some(d.origin.clone()),
         before: None,
         after: Some(reference_body(&d.spec, &d.name)),
@@ -158,6 +237,7 @@ fn existing(d: &Desired, org: &Organization) -> Result<Change, PlanError> {
         name: d.name.clone(),
         action,
         id: Some(org.id.clone()),
+        msid: org.msid.clone(),
         origin: Some(d.origin.clone()),
         before: Some(observed_json(org)),
         after: Some(reference_body(&d.spec, &d.name)),
@@ -172,6 +252,7 @@ fn delete(org: &Organization) -> Change {
         name: org.name.clone(),
         action: Action::Delete,
         id: Some(org.id.clone()),
+        msid: org.msid.clone(),
         origin: None,
         before: Some(observed_json(org)),
         after: None,
@@ -218,6 +299,19 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> Value {
 /// `applicationCertificateThumbprint`) are not listed: they cannot be compared.
 pub const REPORTED_WHEN_SET: &[&str] = &["account", "applicationId", "username", "serverName"];
 
+/// Optional properties that a manifest may leave to the server: when the manifest does not
+/// set them, what the server has is not a difference (apply would not send them, so it could
+/// never converge).
+pub const LEFT_TO_THE_SERVER_WHEN_UNSET: &[&str] = &[
+    "description",
+    "isTeamsOnline",
+    "isTeamsChatsOnline",
+    "useApplicationOnlyAuth",
+    "officeOrganizationName",
+    "sharePointSaveAllWebParts",
+    "applicationCertificate",
+];
+
 /// The observable fields that differ between what the server reports (`observed`) and what
 /// the manifest asks for (`desired`), both the JSON of an
 /// [`OrganizationState`](vbo_model::OrganizationState), ordered by path.
@@ -228,7 +322,8 @@ pub const REPORTED_WHEN_SET: &[&str] = &["account", "applicationId", "username",
 ///   ([`REPORTED_WHEN_SET`]): their absence means they are unset there;
 /// - a settings object the manifest sets but the server lacks is a change from `null`;
 /// - a field or object the server has and the manifest does not set is a change to `null`,
-///   except `false`, which every flag defaults to;
+///   except `false`, which every flag defaults to, and the optional properties a manifest
+///   leaves to the server when it omits them ([`LEFT_TO_THE_SERVER_WHEN_UNSET`]);
 /// - objects on both sides are compared field by field.
 ///
 /// Write-only secrets are never part of a state, so they never cause a change.
@@ -269,6 +364,7 @@ fn diff_objects(
         match (observed.get(key), desired.get(key)) {
             (Some(Value::Object(o)), Some(Value::Object(d))) => diff_objects(&path, o, d, changes),
             (Some(o), Some(d)) if o != d => changes.push(change(o, d)),
+            (Some(_), None) if LEFT_TO_THE_SERVER_WHEN_UNSET.contains(&key.as_str()) => {}
             (Some(o), None) if !matches!(o, Value::Null | Value::Bool(false)) => {
                 changes.push(change(o, &Value::Null));
             }

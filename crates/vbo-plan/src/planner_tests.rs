@@ -51,11 +51,7 @@ fn hybrid() -> Value {
 }
 
 fn desired(name: &str, value: Value) -> Desired {
-    Desired {
-        name: name.to_owned(),
-        origin: format!("manifests/{name}.yaml:1:1"),
-        spec: spec(value),
-    }
+    Desired::new(name, format!("manifests/{name}.yaml:1:1"), spec(value))
 }
 
 /// The organization the server reports once `value` was applied under `name`, edited by
@@ -69,6 +65,40 @@ fn observed(id: &str, name: &str, value: Value, edit: impl FnOnce(&mut Value)) -
 }
 
 fn same(_: &mut Value) {}
+
+/// Planning against a server spoken to in REST API v3, which the fixtures above are written
+/// for.
+fn v3() -> PlanOptions {
+    PlanOptions {
+        api_version: RestApiVersion::V3,
+        ..PlanOptions::default()
+    }
+}
+
+fn v8() -> PlanOptions {
+    PlanOptions {
+        api_version: RestApiVersion::V8,
+        ..PlanOptions::default()
+    }
+}
+
+/// An Office365 organization as REST API v8 adds one: application-only authentication.
+fn app_only() -> Value {
+    json!({
+        "type": "Office365",
+        "region": "Worldwide",
+        "isExchangeOnline": true,
+        "isTeamsOnline": true,
+        "exchangeOnlineSettings": {
+            "useApplicationOnlyAuth": true,
+            "officeOrganizationName": "contoso.onmicrosoft.com",
+            "applicationId": "63baecf0-2624-45d0-9ece-de1db611dc98",
+            "applicationCertificate": {"fromFile": "certs/contoso.pfx"},
+            "applicationCertificatePassword": {"fromEnv": "CONTOSO_CERT_PASSWORD"}
+        },
+        "isSharePointOnline": false
+    })
+}
 
 fn with_application_id(mut value: Value) -> Value {
     value["exchangeOnlineSettings"]["applicationId"] = json!("63baecf0");
@@ -424,6 +454,7 @@ fn planner_table() {
         let options = PlanOptions {
             prune: case.prune,
             server: "https://vbo.example.com:4443".into(),
+            api_version: RestApiVersion::V3,
         };
         let plan = plan(&case.desired, &case.observed, &options);
         let got: Vec<Expected<'_>> = plan
@@ -466,7 +497,7 @@ fn planner_table() {
 
 #[test]
 fn create_carries_the_reference_body_and_no_before() {
-    let plan = plan(&[desired(C, office365())], &[], &PlanOptions::default());
+    let plan = plan(&[desired(C, office365())], &[], &v3());
     let change = &plan.changes[0];
     assert_eq!(change.address, r#"organization["contoso.onmicrosoft.com"]"#);
     assert_eq!(change.before, None);
@@ -483,7 +514,7 @@ fn create_carries_the_reference_body_and_no_before() {
 #[test]
 fn update_carries_id_before_and_the_full_body() {
     let org = observed("42", C, office365(), |s| s["region"] = json!("China"));
-    let plan = plan(&[desired(C, office365())], &[org], &PlanOptions::default());
+    let plan = plan(&[desired(C, office365())], &[org], &v3());
     let change = &plan.changes[0];
     assert_eq!(change.action, Action::Update);
     assert_eq!(change.id.as_deref(), Some("42"));
@@ -502,7 +533,7 @@ fn type_change_error_names_both_types_and_how_to_proceed() {
     let plan = plan(
         &[desired(C, hybrid())],
         &[observed("7", C, office365(), same)],
-        &PlanOptions::default(),
+        &v3(),
     );
     assert!(plan.changes.is_empty());
     assert!(plan.unmanaged.is_empty());
@@ -531,7 +562,7 @@ fn case_difference_is_mentioned_but_not_a_change() {
     let plan = plan(
         &[desired("Contoso.OnMicrosoft.com", office365())],
         &[observed("1", C, office365(), same)],
-        &PlanOptions::default(),
+        &v3(),
     );
     assert_eq!(plan.changes[0].action, Action::NoOp);
     assert!(
@@ -560,4 +591,141 @@ fn diff_state_of_scalars_and_mismatched_shapes() {
             after: json!(3)
         }]
     );
+}
+
+#[test]
+fn fields_the_servers_version_does_not_take_are_errors_at_their_place() {
+    let mut manifest = desired(C, app_only());
+    manifest
+        .fields
+        .insert("isTeamsOnline".into(), "manifests/contoso.yaml:7:3".into());
+    let on_server = observed("9", C, office365(), same);
+    let planned = plan(std::slice::from_ref(&manifest), &[on_server], &v3());
+    assert!(
+        planned.changes.is_empty() && planned.unmanaged.is_empty(),
+        "{planned:?}"
+    );
+    let fields: Vec<(&str, &str)> = planned
+        .errors
+        .iter()
+        .map(|report| match &report.error {
+            PlanError::UnsupportedField { field, origin, .. } => (field.as_str(), origin.as_str()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(
+        fields.contains(&("isTeamsOnline", "manifests/contoso.yaml:7:3")),
+        "{fields:?}"
+    );
+    assert!(
+        fields
+            .iter()
+            .any(|(f, _)| *f == "exchangeOnlineSettings.useApplicationOnlyAuth")
+    );
+    assert!(
+        fields
+            .iter()
+            .any(|(f, _)| *f == "exchangeOnlineSettings.applicationCertificate")
+    );
+    let teams = planned
+        .errors
+        .iter()
+        .find(|r| r.message.contains("isTeamsOnline"))
+        .unwrap();
+    assert_eq!(
+        teams.message,
+        "organization \"contoso.onmicrosoft.com\": spec.isTeamsOnline at manifests/contoso.yaml:7:3 \
+         is not taken by REST API v3 (the server's); it is REST API v6 and later"
+    );
+    // The same manifest is fine in v8, and a v3 path certificate is an error there.
+    assert!(plan_ok(&[manifest], &v8()));
+    let mut path = with_certificate(office365());
+    path["exchangeOnlineSettings"]["useMfa"] = json!(true);
+    let planned = plan(&[desired(C, path)], &[], &v8());
+    assert!(
+        matches!(&planned.errors[0].error, PlanError::UnsupportedField { field, .. } if field == "exchangeOnlineSettings.applicationCertificate")
+    );
+}
+
+fn plan_ok(desired: &[Desired], options: &PlanOptions) -> bool {
+    plan(desired, &[], options).errors.is_empty()
+}
+
+#[test]
+fn v8_refuses_to_add_with_basic_authentication_outside_china_but_keeps_existing_ones() {
+    let plan_v8 = plan(&[desired(C, office365())], &[], &v8());
+    assert!(plan_v8.changes.is_empty());
+    let report = &plan_v8.errors[0];
+    assert!(
+        matches!(&report.error, PlanError::RefusedAuthentication { field, .. } if field == "exchangeOnlineSettings")
+    );
+    assert!(
+        report.hint.contains("useApplicationOnlyAuth: true"),
+        "{}",
+        report.hint
+    );
+    // China may, v3 may, and an organization already there is updated, not refused.
+    let mut china = office365();
+    china["region"] = json!("China");
+    assert!(plan_ok(&[desired(C, china)], &v8()));
+    assert!(plan_ok(&[desired(C, office365())], &v3()));
+    let existing = observed("1", C, office365(), |s| s["region"] = json!("Germany"));
+    let update = plan(&[desired(C, office365())], &[existing], &v8());
+    assert!(update.errors.is_empty());
+    assert_eq!(update.changes[0].action, Action::Update);
+}
+
+#[test]
+fn a_tenant_on_the_server_under_another_name_is_a_rename_error_not_a_second_create() {
+    let msid = "9a3c3f0e-6b1f-4a53-9d3e-2f4a6c1b7e10";
+    let mut on_server = observed("5", "old-name.onmicrosoft.com", app_only(), same);
+    on_server.msid = Some(msid.to_uppercase());
+    let mut manifest = desired(C, app_only());
+    manifest.msid = Some(msid.into());
+    let planned = plan(
+        std::slice::from_ref(&manifest),
+        std::slice::from_ref(&on_server),
+        &v8(),
+    );
+    assert!(planned.changes.is_empty(), "{:?}", planned.changes);
+    assert!(planned.unmanaged.is_empty(), "the tenant is accounted for");
+    assert_eq!(
+        planned.errors[0].error,
+        PlanError::TenantRenamed {
+            name: C.into(),
+            origin: manifest.origin.clone(),
+            msid: msid.into(),
+            server_name: "old-name.onmicrosoft.com".into(),
+            id: "5".into(),
+        }
+    );
+    // Another tenant's msid: a create, and the other organization stays unmanaged with its msid.
+    manifest.msid = Some("00000000-0000-4000-8000-000000000000".into());
+    let planned = plan(&[manifest], &[on_server], &v8());
+    assert_eq!(planned.changes[0].action, Action::Create);
+    assert_eq!(
+        planned.unmanaged[0].msid.as_deref(),
+        Some(&*msid.to_uppercase())
+    );
+}
+
+#[test]
+fn what_a_manifest_leaves_to_the_server_is_not_a_difference() {
+    let on_server = observed("3", C, app_only(), |s| {
+        s["description"] = json!("set in the console");
+        s["isTeamsChatsOnline"] = json!(true);
+        s["exchangeOnlineSettings"]["sharePointSaveAllWebParts"] = json!(true);
+    });
+    let planned = plan(&[desired(C, app_only())], &[on_server], &v8());
+    assert_eq!(
+        planned.changes[0].action,
+        Action::NoOp,
+        "{:?}",
+        planned.changes[0].changed_fields
+    );
+    let mut described = app_only();
+    described["description"] = json!("ours");
+    let on_server = observed("3", C, app_only(), |s| s["description"] = json!("theirs"));
+    let planned = plan(&[desired(C, described)], &[on_server], &v8());
+    assert_eq!(planned.changes[0].changed_fields[0].path, "description");
 }

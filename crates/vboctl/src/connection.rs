@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use clap::builder::TypedValueParser as _;
-use vbo_client::{ClientConfig, TlsOptions};
+use vbo_client::{ApiVersionChoice, ClientConfig, TlsOptions};
 use vbo_model::Secret;
 
 use crate::error::CliError;
@@ -15,7 +15,8 @@ use crate::error::CliError;
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Server connection")]
 pub(crate) struct ConnectionArgs {
-    /// The server's REST API, for example https://vbo.example.com:4443 (a trailing /v3 is accepted).
+    /// The server's REST API, for example https://vbo.example.com:4443 (a trailing /v8 is
+    /// accepted and ignored: --api-version decides).
     #[arg(
         long,
         env = "VBOCTL_SERVER",
@@ -60,6 +61,17 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, env = "VBOCTL_INSECURE",
         hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub(crate) insecure: bool,
+
+    /// The server's REST API version: auto (the newest it serves, found at login), v3, v6, v7
+    /// or v8.
+    #[arg(
+        long,
+        env = "VBOCTL_API_VERSION",
+        value_name = "VERSION",
+        default_value = "auto",
+        value_parser = parse_api_version
+    )]
+    pub(crate) api_version: ApiVersionChoice,
 
     /// Seconds to wait for a connection to the server.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
@@ -119,6 +131,7 @@ impl ConnectionArgs {
                 .filter(|path| !path.as_os_str().is_empty()),
             insecure: self.insecure,
         };
+        config.api_version = self.api_version;
         config.connect_timeout = Duration::from_secs(self.connect_timeout.max(1));
         config.request_timeout = Duration::from_secs(self.request_timeout.max(1));
         Ok(config)
@@ -156,6 +169,16 @@ impl ConnectionArgs {
             )),
         }
     }
+}
+
+/// `auto` (or blank, a CI variable left empty), `v3`, `v6`, `v7` or `v8`.
+fn parse_api_version(text: &str) -> Result<ApiVersionChoice, String> {
+    if text.trim().is_empty() || text.trim().eq_ignore_ascii_case("auto") {
+        return Ok(ApiVersionChoice::Auto);
+    }
+    text.parse()
+        .map(ApiVersionChoice::Exactly)
+        .map_err(|error: vbo_model::api::UnknownVersion| format!("{error}, or auto"))
 }
 
 /// The value, unless it is missing or blank.

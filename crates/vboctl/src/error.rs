@@ -3,7 +3,10 @@
 
 use std::fmt;
 
+use vbo_apply::prepare::PrepareError;
 use vbo_client::ClientError;
+
+use crate::ui::count;
 
 /// An error to print as `error: <message>` followed by `hint: <hint>`.
 #[derive(Debug)]
@@ -63,11 +66,58 @@ impl From<ClientError> for CliError {
             ClientError::InvalidServer { .. } => Some(
                 "give the server as https://HOST:4443, for example --server https://vbo.example.com:4443",
             ),
+            ClientError::VersionNotServed { .. } => Some(
+                "leave --api-version (VBOCTL_API_VERSION) at auto to speak the newest version the server serves",
+            ),
+            ClientError::NoKnownVersion { .. } => {
+                Some("check --server (VBOCTL_SERVER): the REST API listens on port 4443 by default")
+            }
+            ClientError::ListUnstable { .. } => {
+                Some("run again once the server's organizations stop changing")
+            }
             _ => None,
         };
         Self {
             message: error.to_string(),
             hint: hint.map(str::to_owned),
+        }
+    }
+}
+
+impl From<PrepareError> for CliError {
+    fn from(error: PrepareError) -> Self {
+        match error {
+            PrepareError::InvalidManifests { errors } => Self::usage(
+                format!(
+                    "the manifests have {}; nothing was sent to the server",
+                    count(errors, "error")
+                ),
+                "fix them and run again; `vboctl validate` checks manifests without a server",
+            ),
+            PrepareError::PruneWithoutManifests => Self::usage(
+                error.to_string(),
+                "check the paths you gave; pass --allow-empty if deleting everything is really what you want",
+            ),
+            PrepareError::UnreadableSecrets { problems } => {
+                let lines: Vec<String> = problems
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "  {} ({}): spec.{}: {}",
+                            p.name, p.origin, p.field, p.reason
+                        )
+                    })
+                    .collect();
+                Self::usage(
+                    format!(
+                        "{} cannot be read; nothing was sent to the server:\n{}",
+                        count(problems.len(), "secret"),
+                        lines.join("\n")
+                    ),
+                    "set the environment variables or create the files the manifests name",
+                )
+            }
+            PrepareError::Client(error) => error.into(),
         }
     }
 }

@@ -20,7 +20,12 @@ pub(crate) fn quick_retries() -> RetryPolicy {
     }
 }
 
+/// An emulator serving REST API v3, which [`desired`] is written for.
 pub(crate) async fn start(config: EmulatorConfig) -> EmulatorHandle {
+    let config = EmulatorConfig {
+        api_versions: vec![vbo_model::RestApiVersion::V3],
+        ..config
+    };
     Emulator::start(config).await.expect("the emulator starts")
 }
 
@@ -58,11 +63,11 @@ pub(crate) fn desired(count: usize) -> Vec<Desired> {
                     "sharePointSettings": {"serverName": format!("sp.{name}"), "username": "DOM\\backup", "password": "pw"}
                 }),
             };
-            Desired {
-                origin: format!("tenants.yaml:{}:1", i + 1),
+            Desired::new(
                 name,
-                spec: serde_json::from_value::<Spec>(spec).expect("a valid spec"),
-            }
+                format!("tenants.yaml:{}:1", i + 1),
+                serde_json::from_value::<Spec>(spec).expect("a valid spec"),
+            )
         })
         .collect()
 }
@@ -75,6 +80,7 @@ pub(crate) async fn plan(client: &Client, desired: &[Desired], prune: bool) -> P
         &PlanOptions {
             prune,
             server: client.server().to_owned(),
+            api_version: client.api_version(),
         },
     )
 }

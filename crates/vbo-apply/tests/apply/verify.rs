@@ -1,6 +1,7 @@
 //! Verification after a run: what the server reports must match what each step promised.
 
 use std::time::Duration;
+use vbo_model::RestApiVersion::V3;
 
 use vbo_apply::{Step, StepKind, StepOutcome, StepResult, Unconverged, verify};
 use vbo_model::Organization;
@@ -45,6 +46,7 @@ fn a_server_that_renamed_the_organization_is_named_with_the_fix() {
         &results,
         &desired,
         &[observed("example.onmicrosoft.com", &wanted.spec, "1")],
+        V3,
     );
     assert_eq!(
         problems,
@@ -83,14 +85,14 @@ fn a_converged_run_has_no_problems_and_a_lingering_delete_is_one() {
         ),
     ];
     let converged = [observed(&desired[0].name, &desired[0].spec, "1")];
-    assert_eq!(verify(&results, &desired, &converged), []);
+    assert_eq!(verify(&results, &desired, &converged, V3), []);
 
     let lingering = [
         observed(&desired[0].name, &desired[0].spec, "1"),
         observed("gone.example.com", &desired[1].spec, "9"),
     ];
     assert_eq!(
-        verify(&results, &desired, &lingering),
+        verify(&results, &desired, &lingering, V3),
         [Unconverged::StillPresent {
             name: "gone.example.com".into(),
             id: "9".into()
@@ -112,7 +114,7 @@ fn an_update_the_server_did_not_take_is_reported_with_its_fields() {
     )];
     let mut stale = observed(&wanted.name, &wanted.spec, "2");
     stale.state.exchange_settings.as_mut().unwrap().use_ssl = Some(false);
-    let problems = verify(&results, &desired, &[stale]);
+    let problems = verify(&results, &desired, &[stale], V3);
     assert_eq!(
         problems,
         [Unconverged::StillDiffers {

@@ -45,7 +45,8 @@ fn on_premises(name: &str) -> OrganizationBody<Secret> {
 async fn logs_in_and_round_trips_create_update_delete_over_http() {
     let emulator = emulator(EmulatorConfig::default()).await;
     let client = Client::connect(config_for(&emulator)).await.unwrap();
-    assert!(client.server().ends_with("/v3"));
+    assert!(!client.server().ends_with('/'));
+    assert_eq!(client.api_version(), vbo_model::RestApiVersion::V8);
 
     let created = client.create(&on_premises("contoso.local")).await.unwrap();
     assert_eq!(created.name, "contoso.local");
@@ -117,7 +118,7 @@ async fn refuses_an_untrusted_certificate_and_says_why() {
         }
         other => panic!("expected a TLS error, got {other:?}"),
     }
-    assert_eq!(emulator.request_counts().route("POST /v3/Token"), 0);
+    assert_eq!(emulator.request_counts().route("POST /v8/token"), 0);
 }
 
 #[tokio::test]
@@ -152,7 +153,7 @@ async fn reads_are_retried_through_503s() {
     let counts = emulator.request_counts();
     assert!(counts.faults.errors > 0, "no 503 was injected: {counts:?}");
     assert_eq!(
-        counts.route("GET /v3/Organizations"),
+        counts.route("GET /v8/Organizations"),
         10 + counts.faults.errors
     );
 }
@@ -197,7 +198,7 @@ async fn a_create_is_sent_once_even_when_it_fails_transiently() {
         .unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert_eq!(error.outcome(), Outcome::Unknown);
-    assert_eq!(emulator.request_counts().route("POST /v3/Organizations"), 1);
+    assert_eq!(emulator.request_counts().route("POST /v8/Organizations"), 1);
 }
 
 #[tokio::test]
@@ -212,8 +213,8 @@ async fn an_expired_token_is_renewed_mid_run() {
     tokio::time::sleep(Duration::from_millis(1300)).await;
     client.list().await.unwrap();
     let counts = emulator.request_counts();
-    assert!(counts.route("POST /v3/Token") >= 2, "{counts:?}");
-    assert_eq!(counts.route("GET /v3/Organizations"), 2);
+    assert!(counts.route("POST /v8/token") >= 2, "{counts:?}");
+    assert_eq!(counts.route("GET /v8/Organizations"), 2);
 }
 
 #[tokio::test]
@@ -237,16 +238,17 @@ async fn a_refused_create_carries_the_servers_message() {
 }
 
 #[test]
-fn server_urls_are_normalised_to_the_v3_base() {
+fn server_urls_are_normalised_to_the_server_root() {
     for (given, base) in [
-        ("https://vbo:4443", "https://vbo:4443/v3/"),
-        ("https://vbo:4443/", "https://vbo:4443/v3/"),
-        ("https://vbo:4443/v3", "https://vbo:4443/v3/"),
-        ("https://vbo:4443/V3/", "https://vbo:4443/v3/"),
-        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/v3/"),
+        ("https://vbo:4443", "https://vbo:4443/"),
+        ("https://vbo:4443/", "https://vbo:4443/"),
+        ("https://vbo:4443/v3", "https://vbo:4443/"),
+        ("https://vbo:4443/V8/", "https://vbo:4443/"),
+        ("https://vbo:4443/proxy/v8", "https://vbo:4443/proxy/"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
     ] {
         assert_eq!(
-            vbo_client::api_base_url(given).unwrap().as_str(),
+            vbo_client::server_url(given).unwrap().as_str(),
             base,
             "{given}"
         );
@@ -257,7 +259,7 @@ fn server_urls_are_normalised_to_the_v3_base() {
         "https://vbo:4443/?x=1",
         "not a url",
     ] {
-        assert!(vbo_client::api_base_url(bad).is_err(), "{bad}");
+        assert!(vbo_client::server_url(bad).is_err(), "{bad}");
     }
     for (given, shown) in [
         (
@@ -270,7 +272,7 @@ fn server_urls_are_normalised_to_the_v3_base() {
             "https://***@vbo:4443/",
         ),
     ] {
-        let error = vbo_client::api_base_url(given).unwrap_err().to_string();
+        let error = vbo_client::server_url(given).unwrap_err().to_string();
         assert!(
             error.starts_with(&format!("invalid server URL {shown:?}: it must not hold")),
             "{error}"
@@ -278,7 +280,7 @@ fn server_urls_are_normalised_to_the_v3_base() {
         assert!(!error.contains("Url-Secret-9") && !error.contains("admin"));
     }
     for bare in ["vbo:4443", "10.0.0.5:4443"] {
-        let error = vbo_client::api_base_url(bare).unwrap_err().to_string();
+        let error = vbo_client::server_url(bare).unwrap_err().to_string();
         assert!(
             error.ends_with(&format!("it has no scheme: write https://{bare}")),
             "{error}"

@@ -23,7 +23,7 @@ fn examples_validate_clean_even_when_strict() {
     assert!(loaded.diagnostics.is_empty(), "{}", loaded.render(false));
     assert!(!loaded.has_errors(true));
     assert_eq!(loaded.files.len(), example_files().len());
-    assert_eq!(loaded.documents.len(), 16);
+    assert_eq!(loaded.documents.len(), 18);
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn committed_schema_accepts_every_example_document() {
             documents += 1;
         }
     }
-    assert_eq!(documents, 16);
+    assert_eq!(documents, 18);
 }
 
 /// The documents of a YAML file as JSON, read independently of the loader.

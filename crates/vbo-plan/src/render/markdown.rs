@@ -26,7 +26,11 @@ pub(crate) fn markdown_within(plan: &Plan, limit: usize) -> String {
     let summary = &plan.summary;
     let mut head = String::new();
     head.push_str("### vboctl plan\n\n");
-    head.push_str(&format!("Server: <code>{}</code>\n\n", html(&plan.server)));
+    head.push_str(&format!(
+        "Server: <code>{}</code> (REST API {})\n\n",
+        html(&plan.server),
+        plan.api_version
+    ));
     head.push_str("| Create | Update | Delete | Unchanged | Unmanaged | Errors |\n");
     head.push_str("|---:|---:|---:|---:|---:|---:|\n");
     head.push_str(&format!(

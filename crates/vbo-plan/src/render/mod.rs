@@ -155,5 +155,6 @@ fn context(change: &crate::Change) -> String {
     let mut parts = vec![change.reason.clone()];
     parts.extend(change.origin.clone());
     parts.extend(change.id.as_ref().map(|id| format!("id {id}")));
+    parts.extend(change.msid.as_ref().map(|msid| format!("msid {msid}")));
     clean(&parts.join("; ")).into_owned()
 }

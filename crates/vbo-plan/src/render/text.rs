@@ -16,7 +16,11 @@ use crate::model::{Action, Change, FieldChange, Plan, quote};
 pub fn text(plan: &Plan, colored: bool) -> String {
     let paint = Paint { colored };
     let mut out = String::new();
-    out.push_str(&format!("Server: {}\n\n", clean(&plan.server)));
+    out.push_str(&format!(
+        "Server: {} (REST API {})\n\n",
+        clean(&plan.server),
+        plan.api_version
+    ));
 
     for change in plan.actionable() {
         change_block(&mut out, change, &paint);
@@ -27,8 +31,13 @@ pub fn text(plan: &Plan, colored: bool) -> String {
         out.push_str(&paint.bold("Unmanaged: on the server but in no manifest, left alone:"));
         out.push('\n');
         for org in &plan.unmanaged {
+            let msid = org
+                .msid
+                .as_ref()
+                .map(|msid| format!("; msid {}", clean(msid)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "    {} ({}; id {})\n",
+                "    {} ({}; id {}{msid})\n",
                 quote(&org.name),
                 org.kind,
                 clean(&org.id)

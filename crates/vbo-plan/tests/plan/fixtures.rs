@@ -15,6 +15,9 @@ pub(crate) fn organization(id: &str, name: &str, state: OrganizationState) -> Or
         id: id.to_owned(),
         name: name.to_owned(),
         state,
+        msid: None,
+        office_name: None,
+        backed_up_organization_id: None,
         username: None,
         is_backed_up: Some(false),
         first_backup_time: None,
@@ -25,11 +28,11 @@ pub(crate) fn organization(id: &str, name: &str, state: OrganizationState) -> Or
 }
 
 fn manifest(name: &str, line: u32, spec: Value) -> Desired {
-    Desired {
-        name: name.to_owned(),
-        origin: format!("examples/msp/tenants.yaml:{line}:1"),
-        spec: serde_json::from_value::<Spec>(spec).expect("fixture spec is valid"),
-    }
+    Desired::new(
+        name,
+        format!("examples/msp/tenants.yaml:{line}:1"),
+        serde_json::from_value::<Spec>(spec).expect("fixture spec is valid"),
+    )
 }
 
 /// The state the server reports for `spec`, edited by `edit`.
@@ -211,6 +214,7 @@ pub(crate) fn estate_plan(prune: bool) -> Plan {
         &PlanOptions {
             prune,
             server: SERVER.to_owned(),
+            api_version: vbo_model::RestApiVersion::V3,
         },
     )
 }

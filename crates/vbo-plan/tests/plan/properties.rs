@@ -5,7 +5,9 @@ use proptest::option;
 use proptest::prelude::*;
 use serde_json::Value;
 use vbo_model::manifest::{HybridSpec, Office365Spec, OnPremisesSpec};
-use vbo_model::wire::{ExchangeSettings, Office365Settings, OnlineSettings, SharePointSettings};
+use vbo_model::wire::{
+    ApplicationCertificate, ExchangeSettings, Office365Settings, OnlineSettings, SharePointSettings,
+};
 use vbo_model::{Organization, Region, Secret, SecretRef, Spec};
 use vbo_plan::{Action, Desired, Plan, PlanOptions, plan};
 
@@ -34,10 +36,10 @@ fn secret_ref() -> impl Strategy<Value = SecretRef> {
 fn region() -> impl Strategy<Value = Region> {
     prop_oneof![
         Just(Region::Worldwide),
-        Just(Region::UsGovCommunity),
+        Just(Region::UsGovernment),
         Just(Region::Germany),
         Just(Region::China),
-        Just(Region::UsGovDefence),
+        Just(Region::UsDefence),
     ]
 }
 
@@ -72,10 +74,13 @@ fn online() -> impl Strategy<Value = OnlineSettings<SecretRef>> {
                     use_mfa: mfa,
                     application_id: app,
                     application_secret: secret,
-                    application_certificate: cert,
+                    application_certificate: cert.map(ApplicationCertificate::ServerPath),
                     application_certificate_password: cert_pw,
                     application_certificate_thumbprint: thumb,
                     use_custom_veeam_aad_application: aad,
+                    use_application_only_auth: None,
+                    office_organization_name: None,
+                    share_point_save_all_web_parts: None,
                 }
             },
         )
@@ -155,6 +160,7 @@ fn on_premises() -> impl Strategy<Value = OnPremisesSpec> {
         .prop_map(
             |(is_exchange, exchange_settings, is_share_point, share_point_settings)| {
                 OnPremisesSpec {
+                    description: None,
                     is_exchange,
                     exchange_settings,
                     is_share_point,
@@ -175,17 +181,28 @@ fn spec() -> impl Strategy<Value = Spec> {
         )
             .prop_map(|(region, exo, exo_settings, spo, spo_settings)| {
                 Spec::Office365(Office365Spec {
+                    description: None,
                     region,
                     is_exchange_online: exo,
                     exchange_online_settings: exo_settings,
                     is_share_point_online: spo,
                     share_point_online_settings: spo_settings,
+                    is_teams_online: None,
+                    is_teams_chats_online: None,
                 })
             }),
         on_premises().prop_map(Spec::OnPremises),
         (office365_settings(), on_premises()).prop_map(|(office365_settings, on_prem)| {
             Spec::Hybrid(HybridSpec {
-                office365_settings,
+                description: None,
+                office365_settings: Some(office365_settings),
+                region: None,
+                is_exchange_online: None,
+                exchange_online_settings: None,
+                is_share_point_online: None,
+                share_point_online_settings: None,
+                is_teams_online: None,
+                is_teams_chats_online: None,
                 is_exchange: on_prem.is_exchange,
                 exchange_settings: on_prem.exchange_settings,
                 is_share_point: on_prem.is_share_point,
@@ -266,10 +283,12 @@ pub(crate) fn scenario() -> impl Strategy<Value = (Vec<Desired>, Vec<Organizatio
             let desired: Vec<Desired> = wanted
                 .into_iter()
                 .enumerate()
-                .map(|(i, (name, case, spec))| Desired {
-                    name: spelled(NAMES[name], case),
-                    origin: format!("manifests/{i}.yaml:1:1"),
-                    spec,
+                .map(|(i, (name, case, spec))| {
+                    Desired::new(
+                        spelled(NAMES[name], case),
+                        format!("manifests/{i}.yaml:1:1"),
+                        spec,
+                    )
                 })
                 .collect();
             let observed = server
@@ -295,6 +314,7 @@ pub(crate) fn options(prune: bool) -> PlanOptions {
     PlanOptions {
         prune,
         server: "https://vbo.example.com:4443".to_owned(),
+        api_version: vbo_model::RestApiVersion::V3,
     }
 }
 

@@ -44,6 +44,7 @@ fn text_plan_without_changes() {
     let options = PlanOptions {
         prune: false,
         server: SERVER.to_owned(),
+        api_version: vbo_model::RestApiVersion::V3,
     };
     let plan = plan(&desired, &observed(), &options);
     assert!(!plan.has_changes());
@@ -76,7 +77,8 @@ fn markdown_plan() {
 fn json_plan() {
     let document = json(&estate_plan(false));
     let parsed: serde_json::Value = serde_json::from_str(&document).expect("valid JSON");
-    assert_eq!(parsed["format_version"], "1.0");
+    assert_eq!(parsed["format_version"], "1.1");
+    assert_eq!(parsed["api_version"], "v3");
     assert_eq!(
         parsed["summary"],
         json!({"create": 2, "update": 2, "delete": 0, "no_op": 1})
@@ -105,10 +107,12 @@ fn large_plan(creates: usize, unmanaged: usize) -> Plan {
     }))
     .expect("valid spec");
     let desired: Vec<Desired> = (0..creates)
-        .map(|i| Desired {
-            name: format!("tenant-{i:05}.example.com"),
-            origin: format!("tenants/{i:05}.yaml:1:1"),
-            spec: spec.clone(),
+        .map(|i| {
+            Desired::new(
+                format!("tenant-{i:05}.example.com"),
+                format!("tenants/{i:05}.yaml:1:1"),
+                spec.clone(),
+            )
         })
         .collect();
     let observed: Vec<_> = (0..unmanaged)
@@ -128,6 +132,7 @@ fn large_plan(creates: usize, unmanaged: usize) -> Plan {
         &PlanOptions {
             prune: false,
             server: SERVER.to_owned(),
+            api_version: vbo_model::RestApiVersion::V3,
         },
     )
 }
@@ -191,6 +196,7 @@ fn server_names_cannot_inject_terminal_or_markup_codes() {
     let options = PlanOptions {
         prune: true,
         server: SERVER.to_owned(),
+        api_version: vbo_model::RestApiVersion::V3,
     };
     let plan = plan(&desired, &observed, &options);
     let shown = text(&plan, false);

@@ -24,6 +24,7 @@ fn saved() -> PlanFile {
     let options = PlanOptions {
         prune: false,
         server: SERVER.to_owned(),
+        api_version: vbo_model::RestApiVersion::V3,
     };
     let plan = vbo_plan::plan(&desired, &observed, &options);
     PlanFile::new(plan, &desired, &observed)
@@ -50,7 +51,8 @@ fn reads_back_what_it_wrote() {
         json!({"fromEnv": "CONTOSO_EXO_PASSWORD"}),
         "secrets are saved as references"
     );
-    assert_eq!(value["plan"]["format_version"], "1.0");
+    assert_eq!(value["plan"]["format_version"], "1.1");
+    assert_eq!(value["plan"]["api_version"], "v3");
 }
 
 #[test]

@@ -8,12 +8,13 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use owo_colors::OwoColorize;
 use serde::Serialize;
+use vbo_apply::prepare;
 use vbo_apply::{ApplyOptions, Scope, StepKind, StepOutcome, StepResult, Unconverged};
-use vbo_client::{Client, api_base_url};
+use vbo_client::{ApiVersionChoice, Client, server_url};
 use vbo_plan::{Action, Desired, Plan, render};
 
 use crate::commands::Status;
-use crate::commands::plan::{ScopeArgs, check_secrets, prepare};
+use crate::commands::plan::{ScopeArgs, prepare};
 use crate::commands::show::read_plan_file;
 use crate::connection::ConnectionArgs;
 use crate::error::CliError;
@@ -121,8 +122,8 @@ async fn from_saved_plan(
     let mut connection = connection.clone();
     match connection.server() {
         Some(server) => {
-            let given = api_base_url(&server)?;
-            let planned = api_base_url(&file.server)?;
+            let given = server_url(&server)?;
+            let planned = server_url(&file.server)?;
             if given != planned {
                 return Err(CliError::usage(
                     format!(
@@ -136,9 +137,28 @@ async fn from_saved_plan(
         }
         None => connection.server = Some(file.server.clone()),
     }
-    check_secrets(&file.desired)?;
-    let config = connection.client_config(&mut |warning| ui.warn(warning))?;
-    let client = Client::connect(config).await?;
+    prepare::check_secrets(&file.desired)?;
+    let mut config = connection.client_config(&mut |warning| ui.warn(warning))?;
+    let planned_version = file.plan.api_version;
+    match config.api_version {
+        ApiVersionChoice::Exactly(asked) if asked != planned_version => {
+            return Err(CliError::usage(
+                format!(
+                    "the plan was made in REST API {planned_version}, but --api-version \
+                     (VBOCTL_API_VERSION) asks for {asked}"
+                ),
+                "apply a plan in the version it was made in, or plan again in this one",
+            ));
+        }
+        _ => config.api_version = ApiVersionChoice::Exactly(planned_version),
+    }
+    let client = Client::connect(config).await.map_err(|error| match error {
+        vbo_client::ClientError::VersionNotServed { .. } => CliError::usage(
+            format!("refusing to apply {}: {error}", path.display()),
+            "the plan was made in another REST API version than the server now serves: plan again",
+        ),
+        other => other.into(),
+    })?;
     let observed = client.list().await?;
     let staleness = file.staleness(&observed);
     if !staleness.is_fresh() {
@@ -336,7 +356,7 @@ async fn execute(
     }
 
     let unconverged = match client.list().await {
-        Ok(observed) => vbo_apply::verify(&results, desired, &observed)
+        Ok(observed) => vbo_apply::verify(&results, desired, &observed, client.api_version())
             .iter()
             .map(Unconverged::to_string)
             .collect(),

@@ -8,7 +8,7 @@ use std::process::Command;
 use owo_colors::OwoColorize;
 use vbo_client::{Client, ClientConfig, TlsOptions};
 use vbo_emulator::{DEFAULT_PASSWORD, DEFAULT_USER, Emulator, EmulatorConfig, EmulatorHandle, Tls};
-use vbo_model::{Manifest, Secret, SecretRef};
+use vbo_model::{Manifest, RestApiVersion, Secret, SecretRef};
 
 use crate::commands::Status;
 use crate::error::CliError;
@@ -16,23 +16,21 @@ use crate::ui::Ui;
 
 /// Run the main job end to end on an embedded emulator: validate, plan, apply, plan again.
 ///
-/// Starts an emulator of the server's REST API v3 on 127.0.0.1 (HTTPS with a generated
-/// certificate), loads it with one organization that already matches an example and one that no
-/// manifest describes, writes the example manifests to a temporary folder, sets the secret
-/// variables they reference, and runs each vboctl command as you would, printing it first.
-/// Nothing is left running afterwards.
+/// Starts an emulator of the server's REST API (v3, v6, v7 and v8; vboctl detects v8) on
+/// 127.0.0.1 (HTTPS with a generated certificate) holding dozens of organizations, more than
+/// one page of its list, among them one that already matches an example; writes the example
+/// manifests to a temporary folder, sets the secret variables they reference, and runs each
+/// vboctl command as you would, printing it first. Nothing is left running afterwards.
 #[derive(Debug, clap::Args)]
 pub(crate) struct DemoArgs {}
 
 /// The example manifests the demo applies, as shipped in `examples/`.
-const MANIFESTS: [(&str, &str); 4] = [
+/// REST API v8 adds Microsoft 365 organizations with application-only authentication only, so
+/// these are the examples written for it, and an on-premises one that every version takes.
+const MANIFESTS: [(&str, &str); 3] = [
     (
-        "office365-sharepoint-basic.yaml",
-        include_str!("../../../../examples/office365-sharepoint-basic.yaml"),
-    ),
-    (
-        "office365-modern-auth.yaml",
-        include_str!("../../../../examples/office365-modern-auth.yaml"),
+        "office365-app-only.yaml",
+        include_str!("../../../../examples/v8/office365-app-only.yaml"),
     ),
     (
         "on-premises.yaml",
@@ -40,9 +38,16 @@ const MANIFESTS: [(&str, &str); 4] = [
     ),
     (
         "hybrid.yaml",
-        include_str!("../../../../examples/hybrid.yaml"),
+        include_str!("../../../../examples/v8/hybrid.yaml"),
     ),
 ];
+
+/// Organizations on the server that no manifest describes: more than the 30 a v8 page holds
+/// by default, so that planning has to read every page.
+const SEEDED: usize = 42;
+
+/// The emulator's page size in the demo, so that the list takes several pages.
+const PAGE_LIMIT: u32 = 20;
 
 /// The example that is already on the server when the demo starts.
 const ALREADY_THERE: &str = "on-premises.yaml";
@@ -65,6 +70,8 @@ pub(crate) fn run(_args: DemoArgs, ui: &Ui) -> Result<Status, CliError> {
     let emulator = runtime
         .block_on(Emulator::start(EmulatorConfig {
             tls: Tls::SelfSigned,
+            seed_orgs: SEEDED,
+            page_limit: Some(PAGE_LIMIT),
             ..EmulatorConfig::default()
         }))
         .map_err(|e| CliError::message(format!("cannot start the emulator: {e}")))?;
@@ -94,17 +101,22 @@ fn demo(
     let out = Out::new(ui);
     out.heading("vboctl demo");
     println!(
-        "An emulator of the Veeam Backup for Microsoft Office 365 REST API v3 is listening on\n\
-         {}/v3 with a self-signed certificate, written to {}.\n\
+        "An emulator of the Veeam Backup for Microsoft 365 REST API (v3, v6, v7 and v8) is\n\
+         listening on {} with a self-signed certificate, written to {}.\n\
          The example manifests are in {}.",
         emulator.base_url(),
         ca_cert.display(),
         manifests.display()
     );
-    runtime.block_on(preload(emulator, &ca_cert, &secrets))?;
+    let version = runtime.block_on(preload(emulator, &ca_cert, &secrets))?;
     println!(
-        "The server already has {} (as in examples/{ALREADY_THERE}) and {UNMANAGED}, which no manifest describes.",
-        name_of(ALREADY_THERE)?
+        "vboctl detected REST API {version}, the newest the server serves, and speaks it from here on."
+    );
+    println!(
+        "The server already has {} (as in examples/{ALREADY_THERE}), {UNMANAGED} and {SEEDED} \
+         seeded organizations, which no manifest describes: {} in all, read {PAGE_LIMIT} a page.",
+        name_of(ALREADY_THERE)?,
+        SEEDED + 2
     );
     println!(
         "\nEvery command below runs in {} with this environment:",
@@ -174,7 +186,7 @@ fn demo(
     println!(
         "That is the whole loop. To try it yourself, start an emulator in one terminal with\n\
          `vboctl emulator` and run the commands above from another; against a real server, pass\n\
-         --server https://HOST:4443 and its certificate with --ca-cert. See README.md."
+         --server https://HOST:4443 and trust its certificate (`vboctl server-cert`). See README.md."
     );
     Ok(Status::Success)
 }
@@ -221,12 +233,13 @@ fn name_of(file: &str) -> Result<String, CliError> {
         .ok_or_else(|| CliError::message(format!("the example {file} is empty")))
 }
 
-/// Puts one example's organization and one unmanaged organization on the server.
+/// Puts one example's organization and one unmanaged organization on the server, and returns
+/// the REST API version the client detected.
 async fn preload(
     emulator: &EmulatorHandle,
     ca_cert: &Path,
     secrets: &BTreeMap<String, Secret>,
-) -> Result<(), CliError> {
+) -> Result<RestApiVersion, CliError> {
     let mut config = ClientConfig::new(
         emulator.base_url(),
         DEFAULT_USER,
@@ -251,22 +264,30 @@ async fn preload(
                         .cloned()
                         .ok_or_else(|| CliError::message(format!("no demo value for {path}"))),
                     other => other
-                        .resolve()
+                        .resolve_field(path)
                         .map_err(|e| CliError::message(e.to_string())),
                 })?;
         client.create(&body).await?;
     }
-    let unmanaged: vbo_model::OrganizationBody<Secret> = serde_json::from_value(serde_json::json!({
-        "type": "Office365",
-        "name": UNMANAGED,
-        "region": "Worldwide",
-        "isExchangeOnline": true,
-        "exchangeOnlineSettings": {"account": "backup@legacy.onmicrosoft.com", "password": random_value()},
-        "isSharePointOnline": false
-    }))
-    .map_err(|e| CliError::message(format!("the demo's unmanaged organization is invalid: {e}")))?;
+    let unmanaged: vbo_model::OrganizationBody<Secret> =
+        serde_json::from_value(serde_json::json!({
+            "type": "Office365",
+            "name": UNMANAGED,
+            "region": "Worldwide",
+            "isExchangeOnline": true,
+            "exchangeOnlineSettings": {
+                "useApplicationOnlyAuth": true,
+                "applicationId": "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
+                "applicationCertificate": random_value(),
+                "applicationCertificatePassword": random_value()
+            },
+            "isSharePointOnline": false
+        }))
+        .map_err(|e| {
+            CliError::message(format!("the demo's unmanaged organization is invalid: {e}"))
+        })?;
     client.create(&unmanaged).await?;
-    Ok(())
+    Ok(client.api_version())
 }
 
 /// Runs this very binary with `args` in `folder`, output going straight to the terminal.

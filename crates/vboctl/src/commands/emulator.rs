@@ -11,6 +11,7 @@ use crate::error::CliError;
 use vbo_emulator::{
     DEFAULT_PASSWORD, DEFAULT_USER, Emulator, EmulatorConfig, EmulatorHandle, Faults, Tls, User,
 };
+use vbo_model::RestApiVersion;
 
 /// The environment variable that holds the password of a `--user NAME` given without one.
 const PASSWORD_ENV: &str = "VBOCTL_EMULATOR_PASSWORD";
@@ -91,6 +92,16 @@ pub(crate) struct EmulatorArgs {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     token_ttl: u64,
+
+    /// The REST API versions to serve, each in its own dialect from one store, for example
+    /// v3,v8. [default: v3,v6,v7,v8]
+    #[arg(long, value_name = "VERSIONS", value_delimiter = ',', value_parser = clap::value_parser!(RestApiVersion))]
+    api_versions: Vec<RestApiVersion>,
+
+    /// Hold at most N organizations per page of a paged list (v8), below the version's own
+    /// maximum of 10,000, so that a few organizations already take several pages.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    page_limit: Option<u32>,
 
     /// Seed of the fault draws, to see the same faults for the same requests again.
     #[arg(long, value_name = "N")]
@@ -274,6 +285,12 @@ fn configure(
             reset_rate: args.reset_rate,
             commit_then_fail_rate: args.commit_then_fail_rate,
             seed: args.seed,
+        },
+        page_limit: args.page_limit,
+        api_versions: if args.api_versions.is_empty() {
+            RestApiVersion::NEWEST_FIRST.to_vec()
+        } else {
+            args.api_versions.clone()
         },
     };
     Ok((config, accounts))

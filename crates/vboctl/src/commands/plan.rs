@@ -4,10 +4,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use vbo_client::Client;
-use vbo_model::Organization;
-use vbo_model::load::{Loaded, load};
-use vbo_plan::{Desired, Plan, PlanFile, PlanOptions, render};
+use vbo_apply::prepare::{self, Prepared};
+use vbo_plan::{Desired, Plan, PlanFile, render};
 
 use crate::commands::Status;
 use crate::connection::ConnectionArgs;
@@ -73,14 +71,6 @@ pub(crate) struct PlanArgs {
     pub(crate) connection: ConnectionArgs,
 }
 
-/// What planning produced, for `plan` to show and `apply` to carry out.
-pub(crate) struct Prepared {
-    pub(crate) client: Client,
-    pub(crate) desired: Vec<Desired>,
-    pub(crate) observed: Vec<Organization>,
-    pub(crate) plan: Plan,
-}
-
 pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
     let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
     let plan = &prepared.plan;
@@ -144,9 +134,9 @@ pub(crate) fn print(plan: &Plan, format: PlanFormat, ui: &Ui) {
     let _ = stdout.flush();
 }
 
-/// Everything before rendering, shared with `apply`: read and validate the manifests, check that
-/// every secret can be read, log in, list, and plan. Fails before any network call when a
-/// manifest is invalid or a secret is missing.
+/// Everything before rendering, shared with `apply`: the library's [`vbo_apply::prepare`]
+/// steps, with the manifests' diagnostics shown on standard error. Fails before any network
+/// call when a manifest is invalid or a secret is missing.
 pub(crate) async fn prepare(
     paths: &[PathBuf],
     scope: &ScopeArgs,
@@ -154,90 +144,20 @@ pub(crate) async fn prepare(
     ui: &Ui,
 ) -> Result<Prepared, CliError> {
     let desired = desired_from_manifests(paths, ui)?;
-    if scope.prune && desired.is_empty() && !scope.allow_empty {
-        return Err(CliError::usage(
-            "refusing to prune with no manifests: every organization on the server would be deleted",
-            "check the paths you gave; pass --allow-empty if deleting everything is really what you want",
-        ));
-    }
-    check_secrets(&desired)?;
+    prepare::check_prune(&desired, scope.prune, scope.allow_empty)?;
+    prepare::check_secrets(&desired)?;
     let config = connection.client_config(&mut |warning| ui.warn(warning))?;
-    let client = Client::connect(config).await?;
-    let observed = client.list().await?;
-    let options = PlanOptions {
-        prune: scope.prune,
-        server: client.server().to_owned(),
-    };
-    let plan = vbo_plan::plan(&desired, &observed, &options);
-    Ok(Prepared {
-        client,
-        desired,
-        observed,
-        plan,
-    })
+    Ok(prepare::connect_and_plan(config, desired, scope.prune).await?)
 }
 
 /// Reads and validates the manifests under `paths` (default `.`), printing every diagnostic on
 /// standard error; fails when any is an error.
 pub(crate) fn desired_from_manifests(paths: &[PathBuf], ui: &Ui) -> Result<Vec<Desired>, CliError> {
-    let default = [PathBuf::from(".")];
-    let paths = if paths.is_empty() {
-        &default[..]
-    } else {
-        paths
-    };
-    let loaded: Loaded = load(paths);
+    let loaded = prepare::read_manifests(paths);
     if !loaded.diagnostics.is_empty() {
         eprint!("{}", loaded.render(ui.stderr_color));
     }
-    if loaded.has_errors(false) {
-        return Err(CliError::usage(
-            format!(
-                "the manifests have {}; nothing was sent to the server",
-                count(
-                    loaded.count(vbo_model::diagnostic::Severity::Error),
-                    "error"
-                )
-            ),
-            "fix them and run again; `vboctl validate` checks manifests without a server",
-        ));
-    }
-    Ok(loaded
-        .documents
-        .into_iter()
-        .map(|document| Desired {
-            origin: document.location(),
-            name: document.manifest.metadata.name,
-            spec: document.manifest.spec,
-        })
-        .collect())
-}
-
-/// Checks that every secret reference can be read now, naming each one that cannot. The values
-/// are read and dropped: a plan holds references only.
-pub(crate) fn check_secrets(desired: &[Desired]) -> Result<(), CliError> {
-    let mut problems = Vec::new();
-    for organization in desired {
-        for field in organization.spec.secret_fields() {
-            if let Err(error) = field.reference.resolve() {
-                problems.push(format!(
-                    "  {} ({}): spec.{}: {error}",
-                    organization.name, organization.origin, field.path
-                ));
-            }
-        }
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(CliError::usage(
-        format!(
-            "{} cannot be read; nothing was sent to the server:\n{}",
-            count(problems.len(), "secret"),
-            problems.join("\n")
-        ),
-        "set the environment variables or create the files the manifests name",
-    ))
+    Ok(prepare::desired(loaded)?)
 }
 
 /// Writes a saved plan atomically (temporary file, fsync, rename) and readable by its owner

@@ -576,10 +576,7 @@ async fn json_reports_every_change_and_the_summary() {
     // The plan is shown on standard error; standard output is the report alone.
     run.assert_stderr_contains("will be created");
     let mut report = run.json();
-    assert_eq!(
-        report["server"],
-        format!("{}/v3", setup.emulator.base_url()).as_str()
-    );
+    assert_eq!(report["server"], setup.emulator.base_url());
     let results = report["results"].as_array().unwrap();
     let by_name = |name: &str| {
         results
@@ -664,7 +661,7 @@ async fn a_saved_plan_with_errors_or_for_another_server_is_refused() {
     ] {
         run.expect_code(1);
         run.assert_stderr_contains(&format!(
-                "error: the plan was made for {}/v3 but the server given (--server or VBOCTL_SERVER) is {elsewhere}/v3",
+                "error: the plan was made for {} but the server given (--server or VBOCTL_SERVER) is {elsewhere}",
                 setup.emulator.base_url(),
             ));
     }

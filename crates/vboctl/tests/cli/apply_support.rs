@@ -65,11 +65,17 @@ impl Setup {
         Self::serving(Tls::None, config).await
     }
 
+    /// An emulator serving REST API v3 only, which these tests' manifests are written for, and
+    /// vboctl told to speak it.
     async fn serving(tls: Tls, config: EmulatorConfig) -> Self {
         let user = config.users[0].clone();
-        let emulator = Emulator::start(EmulatorConfig { tls, ..config })
-            .await
-            .expect("the emulator starts");
+        let emulator = Emulator::start(EmulatorConfig {
+            tls,
+            api_versions: vec![vbo_model::RestApiVersion::V3],
+            ..config
+        })
+        .await
+        .expect("the emulator starts");
         let folder = tempfile::tempdir().expect("a temporary folder");
         let password = user.password.expose().to_owned();
         let mut env = vec![
@@ -77,6 +83,7 @@ impl Setup {
             ("VBOCTL_USERNAME".to_owned(), user.name.clone()),
             ("VBOCTL_PASSWORD".to_owned(), password.clone()),
             ("NO_COLOR".to_owned(), "1".to_owned()),
+            ("VBOCTL_API_VERSION".to_owned(), "v3".to_owned()),
             ("CORP_PW".to_owned(), "corp-pw".to_owned()),
         ];
         if let Some(pem) = emulator.ca_cert_pem() {

@@ -738,7 +738,7 @@ async fn connection_options_after_the_subcommand_reach_a_server_with_its_own_cer
     let run = execute(command).await.expect_code(0);
     assert_starts_with(
         &run.stdout,
-        &format!("Server: {}/v3\n", server.emulator.base_url()),
+        &format!("Server: {} (REST API v3)\n", server.emulator.base_url()),
     );
     assert_contains(
         &run.stdout,
@@ -768,7 +768,7 @@ async fn an_unverifiable_certificate_fails_with_a_hint_at_ca_cert() {
     assert_eq!(
         lines[0],
         format!(
-            "error: cannot verify the TLS certificate of {}/v3: it is not signed by a certificate authority this machine trusts",
+            "error: cannot verify the TLS certificate of {}: it is not signed by a certificate authority this machine trusts",
             server.emulator.base_url()
         )
     );
@@ -1059,6 +1059,7 @@ async fn renderings_of_a_plan_with_every_kind_of_change() {
     assert_eq!(
         keys,
         [
+            "api_version",
             "changes",
             "errors",
             "format_version",
@@ -1125,10 +1126,7 @@ async fn a_saved_plan_is_private_and_show_renders_it_as_plan_did() {
     }
 
     let saved = json_of(&std::fs::read_to_string(server.path().join("plan.json")).unwrap());
-    assert_eq!(
-        saved["server"],
-        format!("{}/v3", server.emulator.base_url())
-    );
+    assert_eq!(saved["server"], server.emulator.base_url());
     let contoso = saved["desired"]
         .as_array()
         .unwrap()
@@ -1338,7 +1336,7 @@ async fn a_server_that_is_not_there_is_reported_at_once_with_a_hint() {
     );
     assert_starts_with(
         &run.stderr,
-        &format!("error: cannot connect to https://127.0.0.1:{port}/v3: "),
+        &format!("error: cannot connect to https://127.0.0.1:{port}: "),
     );
     assert_ends_with(
         &run.stderr,

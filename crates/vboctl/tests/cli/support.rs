@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use vbo_client::{Client, ClientConfig, TlsOptions};
 use vbo_emulator::{Emulator, EmulatorConfig, EmulatorHandle, RequestCounts, Tls, User};
 use vbo_model::load::load_str;
-use vbo_model::{Organization, Secret};
+use vbo_model::{Organization, RestApiVersion, Secret};
 
 /// Variables a developer's shell may hold that would change what vboctl does.
 const INHERITED: &[&str] = &[
@@ -19,6 +19,7 @@ const INHERITED: &[&str] = &[
     "VBOCTL_PASSWORD",
     "VBOCTL_CA_CERT",
     "VBOCTL_INSECURE",
+    "VBOCTL_API_VERSION",
     "RUST_LOG",
     "NO_COLOR",
     "CLICOLOR_FORCE",
@@ -35,6 +36,9 @@ pub(crate) struct Server {
     pub(crate) ca_cert: Option<PathBuf>,
     /// The first account the emulator accepts, which tests and vboctl log in as.
     login: User,
+    /// The REST API version vboctl is told to speak (`VBOCTL_API_VERSION`); `None` lets it
+    /// detect the version.
+    api_version: Option<RestApiVersion>,
     /// The emulator's counts once the test had put its organizations there.
     setup: Mutex<RequestCounts>,
 }
@@ -49,8 +53,20 @@ impl Server {
         .await
     }
 
-    /// An emulator as configured; its certificate, if any, is written to `ca.pem`.
+    /// An emulator as configured, serving REST API v3 only (the tests that use it are written
+    /// in v3's terms); its certificate, if any, is written to `ca.pem`.
     pub(crate) async fn start(config: EmulatorConfig) -> Self {
+        let mut server = Self::serving(EmulatorConfig {
+            api_versions: vec![RestApiVersion::V3],
+            ..config
+        })
+        .await;
+        server.api_version = Some(RestApiVersion::V3);
+        server
+    }
+
+    /// An emulator exactly as configured, serving the API versions `config` names.
+    pub(crate) async fn serving(config: EmulatorConfig) -> Self {
         let login = config.users.first().cloned().unwrap_or_else(User::demo);
         let emulator = Emulator::start(config).await.expect("the emulator starts");
         let dir = tempfile::tempdir().expect("a temporary folder");
@@ -64,6 +80,7 @@ impl Server {
             dir,
             ca_cert,
             login,
+            api_version: None,
             setup: Mutex::default(),
         }
     }
@@ -153,6 +170,9 @@ impl Server {
             .env("VBOCTL_PASSWORD", self.login.password.expose());
         if let Some(ca_cert) = &self.ca_cert {
             command.env("VBOCTL_CA_CERT", ca_cert);
+        }
+        if let Some(version) = self.api_version {
+            command.env("VBOCTL_API_VERSION", version.as_str());
         }
         command
     }

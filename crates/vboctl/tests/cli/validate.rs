@@ -16,7 +16,7 @@ fn valid_examples_exit_zero_with_a_summary() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         stdout(&output),
-        "valid: 16 organizations in 8 files, 0 warnings\n"
+        "valid: 18 organizations in 10 files, 0 warnings\n"
     );
 }
 

@@ -1,20 +1,28 @@
-//! Reading request bodies the way the real server does (ASP.NET Web API 2 with Json.NET).
+//! Reading JSON the way the real server writes and reads it (ASP.NET Web API with Json.NET).
 //!
-//! The real server matches property names and enum values without regard to case, reads the
-//! strings `"true"` and `"false"` (any case) as booleans and numeric strings as integers, and
-//! ignores properties it does not know. This module rewrites an incoming JSON value into the
-//! canonical form that `vbo-model`'s strict serde types accept.
+//! Json.NET matches property names and enum values without regard to case, reads the strings
+//! `"true"` and `"false"` (any case) as booleans and numeric strings as integers, and ignores
+//! properties it does not know. Both sides of vboctl need that reading: the emulator reads
+//! request bodies as the real server does, and the client reads the server's answers, whose
+//! spellings vary between API versions (`isSharePoint` in v3, `isSharepoint` in v8). This
+//! module rewrites an incoming JSON value into the canonical form that this crate's strict serde
+//! types accept.
 //!
 //! What counts as canonical is not written down here: it is read from the JSON Schema that
-//! `schemars` derives from [`OrganizationBody`], so a field added to the wire types is
-//! understood here without any change.
+//! `schemars` derives from the target type, so a field added to the wire types is understood
+//! here without any change.
+//!
+//! Two modes:
+//! - [`Lenient::read_request`] is the server's reading of a body: a value of the wrong kind is
+//!   an error naming the property.
+//! - [`Lenient::read_response`] is a client's reading of an answer: only what the type requires
+//!   must be there and be right; an optional property that is `null`, of the wrong kind or not
+//!   understood is left out ("not reported") rather than failing the whole answer.
 
-use std::sync::LazyLock;
-
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use vbo_model::{OrganizationBody, Secret};
 
-/// What one place in the body may hold, derived from the schema.
+/// What one place in a document may hold, derived from the schema.
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
     /// An object with these properties (canonical names) and these required ones.
@@ -41,9 +49,10 @@ struct Node {
     nullable: bool,
 }
 
-/// Why a body cannot be read, naming the property (dotted canonical path) and never its value.
+/// Why a document cannot be read, naming the property (dotted canonical path) and never its
+/// value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum BodyError {
+pub enum BodyError {
     /// The body is not JSON at all.
     #[error("The request body is not valid JSON.")]
     NotJson,
@@ -63,28 +72,127 @@ pub(crate) enum BodyError {
     },
 }
 
-/// The shape of `OrganizationBody<Secret>`, computed once from its schema.
-static BODY: LazyLock<Node> = LazyLock::new(|| {
-    let schema = schemars::schema_for!(OrganizationBody<Secret>);
-    let root = schema.as_value();
-    node(root, root)
-});
+/// How strictly [`normalize`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// As a server reads a request: every value must be of its kind.
+    Request,
+    /// As a client reads an answer: optional values that cannot be read are left out.
+    Response,
+}
 
-/// Reads a POST or PUT body: parses the JSON, rewrites it into canonical form, and builds the
-/// wire type from it.
-pub(crate) fn parse_body(bytes: &[u8]) -> Result<OrganizationBody<Secret>, BodyError> {
-    let value: Raw = serde_json::from_slice(bytes).map_err(|_| BodyError::NotJson)?;
-    let canonical = normalize(&value, &BODY, "")?;
-    // After normalisation every value has the kind the types expect, so this only fails if the
-    // schema and the serde forms disagree; say so without echoing anything from the body.
-    serde_json::from_value(canonical).map_err(|_| BodyError::Invalid {
-        path: String::new(),
-        expected: "an organization".to_owned(),
-    })
+/// The canonical shape of one type, computed once from its JSON Schema. Keep it in a
+/// `static LazyLock` next to the code that reads that type.
+#[derive(Debug, Clone)]
+pub struct Lenient {
+    root: Node,
+}
+
+impl Lenient {
+    /// The reader of `T`, from the schema `schemars` derives for it.
+    pub fn of<T: schemars::JsonSchema>() -> Self {
+        let schema = schemars::schema_for!(T);
+        let root = schema.as_value();
+        Self {
+            root: node(root, root),
+        }
+    }
+
+    /// Reads a request body as the server does: parses the JSON, rewrites it into canonical
+    /// form, and builds `T` from it.
+    pub fn read_request<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, BodyError> {
+        let value = Json::parse(bytes).ok_or(BodyError::NotJson)?;
+        let canonical = normalize(&value.0, &self.root, "", Mode::Request)?;
+        // After normalisation every value has the kind the types expect, so this only fails if
+        // the schema and the serde forms disagree; say so without echoing anything from it.
+        serde_json::from_value(canonical).map_err(|_| BodyError::Invalid {
+            path: String::new(),
+            expected: "an organization".to_owned(),
+        })
+    }
+
+    /// Reads one value of an answer tolerantly: names in any case, string booleans, enum values
+    /// in any case, unknown properties ignored, and optional properties that are `null`, of
+    /// the wrong kind or unknown to this version of vboctl left out. Fails only when something
+    /// `T` requires is missing or unreadable.
+    pub fn read_response<T: DeserializeOwned>(&self, value: &Json) -> Result<T, BodyError> {
+        let canonical = normalize(&value.0, &self.root, "", Mode::Response)?;
+        serde_json::from_value(canonical).map_err(|error| BodyError::Invalid {
+            path: String::new(),
+            // Only structure reaches this message: the normalised value holds no property the
+            // type does not know, and serde names fields and kinds, not values of strings.
+            expected: format!("readable ({})", first_line(&error.to_string())),
+        })
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// A parsed JSON document that keeps object members in document order, for reading with a
+/// [`Lenient`] reader and for finding members without regard to case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json(Raw);
+
+impl Json {
+    /// Parses `bytes`; `None` when they are not JSON.
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        serde_json::from_slice(bytes).map(Json).ok()
+    }
+
+    /// The elements, when this is an array.
+    pub fn as_array(&self) -> Option<Vec<Json>> {
+        match &self.0 {
+            Raw::Array(items) => Some(items.iter().cloned().map(Json).collect()),
+            _ => None,
+        }
+    }
+
+    /// The last member called `name` (compared without regard to case), when this is an
+    /// object.
+    pub fn member(&self, name: &str) -> Option<Json> {
+        match &self.0 {
+            Raw::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| Json(value.clone())),
+            _ => None,
+        }
+    }
+
+    /// The text, when this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.0 {
+            Raw::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The number, when this is a whole number or a string holding one.
+    pub fn as_u64(&self) -> Option<u64> {
+        match &self.0 {
+            Raw::Number(number) => number.as_u64(),
+            Raw::String(text) => text.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an object.
+    pub fn is_object(&self) -> bool {
+        matches!(self.0, Raw::Object(_))
+    }
+
+    /// The value as a `serde_json::Value` (members in sorted order, the last spelling of a
+    /// repeated name winning).
+    pub fn to_value(&self) -> Value {
+        self.0.to_value()
+    }
 }
 
 /// Rewrites `value` into the canonical form of `node`, or says which property is wrong.
-fn normalize(value: &Raw, node: &Node, path: &str) -> Result<Value, BodyError> {
+fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, BodyError> {
     let wrong = || invalid(path, expectation(&node.shape));
     if let Raw::Null = value {
         return if node.nullable || node.shape == Shape::Any {
@@ -113,7 +221,20 @@ fn normalize(value: &Raw, node: &Node, path: &str) -> Result<Value, BodyError> {
                     continue;
                 };
                 let child_path = join(path, name);
-                output.insert(name.clone(), normalize(value, child, &child_path)?);
+                match normalize(value, child, &child_path, mode) {
+                    Ok(Value::Null) if mode == Mode::Response => {
+                        output.remove(name);
+                    }
+                    Ok(canonical) => {
+                        output.insert(name.clone(), canonical);
+                    }
+                    // An answer's optional property that cannot be read is not reported;
+                    // whether it was required is checked below.
+                    Err(_) if mode == Mode::Response => {
+                        output.remove(name);
+                    }
+                    Err(error) => return Err(error),
+                }
             }
             for name in required {
                 if output.get(name).is_none_or(Value::is_null) {
@@ -382,6 +503,12 @@ fn object(schema: &Value, root: &Value) -> Shape {
                 .collect()
         })
         .unwrap_or_default();
+    let is_map = schema.get("properties").is_none()
+        && schema.get("additionalProperties") != Some(&Value::Bool(false));
+    if is_map {
+        // A map (`_links`, `_actions`): its keys are data, not property names to match.
+        return Shape::Any;
+    }
     Shape::Object {
         properties,
         required,
@@ -404,10 +531,19 @@ fn unknown() -> Node {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use vbo_model::wire::{
-        ExchangeSettings, Office365Settings, OnlineSettings, SharePointSettings,
+    use std::sync::LazyLock;
+
+    use crate::wire::{
+        ApplicationCertificate, ExchangeSettings, Office365Settings, OnlineSettings,
+        SharePointSettings,
     };
-    use vbo_model::{OrganizationType, Region};
+    use crate::{OrganizationBody, OrganizationType, Region, Secret};
+
+    static BODY: LazyLock<Lenient> = LazyLock::new(Lenient::of::<OrganizationBody<Secret>>);
+
+    fn parse_body(bytes: &[u8]) -> Result<OrganizationBody<Secret>, BodyError> {
+        BODY.read_request(bytes)
+    }
 
     /// Every property of the wire types must be reachable: if one were missed, a body that
     /// carries it would silently lose it.
@@ -419,21 +555,29 @@ mod tests {
             use_mfa: true,
             application_id: Some("63baecf0-2624-45d0-9ece-de1db611dc98".into()),
             application_secret: Some(Secret::new("pw2")),
-            application_certificate: Some("C:\\cert.pfx".into()),
+            application_certificate: Some(ApplicationCertificate::ServerPath(
+                "C:\\cert.pfx".into(),
+            )),
             application_certificate_password: Some(Secret::new("pw3")),
             application_certificate_thumbprint: Some("56B0".into()),
             use_custom_veeam_aad_application: true,
+            use_application_only_auth: Some(false),
+            office_organization_name: Some("contoso.onmicrosoft.com".into()),
+            share_point_save_all_web_parts: Some(true),
         };
         OrganizationBody {
             kind: OrganizationType::Hybrid,
             name: Some("contoso".into()),
-            region: Some(Region::UsGovDefence),
+            description: Some("d".into()),
+            region: Some(Region::UsDefence),
+            is_teams_online: Some(true),
+            is_teams_chats_online: Some(false),
             is_exchange_online: Some(true),
             is_share_point_online: Some(false),
             exchange_online_settings: Some(online.clone()),
             share_point_online_settings: Some(online),
             office365_settings: Some(Office365Settings {
-                region: Region::UsGovCommunity,
+                region: Region::UsGovernment,
                 username: Some("u@contoso.com".into()),
                 password: Some(Secret::new("pw4")),
                 grant_impersonation: true,
@@ -595,7 +739,7 @@ mod tests {
         let Shape::Object {
             properties,
             required,
-        } = &BODY.shape
+        } = &BODY.root.shape
         else {
             panic!("the body is an object");
         };

@@ -1,0 +1,159 @@
+//! What `plan`, `apply` (and any command that starts from manifests and a server) share before
+//! anything is shown: read and validate the manifests, check that every secret can be read,
+//! connect (settling the REST API version once for the run), list, and plan.
+//!
+//! Each step fails before the next one starts, so an invalid manifest or a missing secret
+//! never reaches the network, and nothing here writes to the server.
+
+use std::path::PathBuf;
+
+use vbo_client::{Client, ClientConfig, ClientError};
+use vbo_model::Organization;
+use vbo_model::diagnostic::Severity;
+use vbo_model::load::{Loaded, load};
+use vbo_plan::{Desired, Plan, PlanOptions};
+
+/// Why planning could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// Some manifest has errors (the [`Loaded`] diagnostics say which); nothing was sent.
+    #[error("the manifests have {errors} error(s); nothing was sent to the server")]
+    InvalidManifests {
+        /// How many errors.
+        errors: usize,
+    },
+    /// `prune` with no manifest at all would delete every organization on the server.
+    #[error(
+        "refusing to prune with no manifests: every organization on the server would be deleted"
+    )]
+    PruneWithoutManifests,
+    /// Some secrets the manifests reference cannot be read now; nothing was sent.
+    #[error("{} secret(s) cannot be read; nothing was sent to the server", problems.len())]
+    UnreadableSecrets {
+        /// Each secret that cannot be read.
+        problems: Vec<UnreadableSecret>,
+    },
+    /// Talking to the server failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+/// A secret reference that cannot be read, named by organization and field, never by value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableSecret {
+    /// The organization's name.
+    pub name: String,
+    /// Where its manifest is.
+    pub origin: String,
+    /// Dotted path under `spec`, for example `exchangeOnlineSettings.password`.
+    pub field: String,
+    /// Why it cannot be read: the variable or file, never a value.
+    pub reason: String,
+}
+
+/// Reads and validates the manifests under `paths` (the current folder when empty). Every
+/// diagnostic, warnings included, is in the result for the caller to show; use
+/// [`desired`] to go on.
+pub fn read_manifests(paths: &[PathBuf]) -> Loaded {
+    let default = [PathBuf::from(".")];
+    load(if paths.is_empty() { &default } else { paths })
+}
+
+/// The organizations the manifests describe, or [`PrepareError::InvalidManifests`] when any
+/// has an error (a broken manifest must never make its organization look unmanaged).
+pub fn desired(loaded: Loaded) -> Result<Vec<Desired>, PrepareError> {
+    if loaded.has_errors(false) {
+        return Err(PrepareError::InvalidManifests {
+            errors: loaded.count(Severity::Error),
+        });
+    }
+    Ok(loaded
+        .documents
+        .into_iter()
+        .map(|document| {
+            let fields = document.field_locations();
+            let origin = document.location();
+            let msid = document.manifest.metadata.msid;
+            Desired {
+                msid,
+                fields,
+                ..Desired::new(
+                    document.manifest.metadata.name,
+                    origin,
+                    document.manifest.spec,
+                )
+            }
+        })
+        .collect())
+}
+
+/// Refuses `prune` when there is nothing desired, unless `allow_empty` says that deleting
+/// everything is meant.
+pub fn check_prune(
+    desired: &[Desired],
+    prune: bool,
+    allow_empty: bool,
+) -> Result<(), PrepareError> {
+    if prune && desired.is_empty() && !allow_empty {
+        return Err(PrepareError::PruneWithoutManifests);
+    }
+    Ok(())
+}
+
+/// Checks that every secret reference can be read now, naming each one that cannot. The
+/// values are read and dropped: a plan holds references only.
+pub fn check_secrets(desired: &[Desired]) -> Result<(), PrepareError> {
+    let mut problems = Vec::new();
+    for organization in desired {
+        for field in organization.spec.secret_fields() {
+            if let Err(error) = field.reference.resolve_field(&field.path) {
+                problems.push(UnreadableSecret {
+                    name: organization.name.clone(),
+                    origin: organization.origin.clone(),
+                    field: field.path,
+                    reason: error.to_string(),
+                });
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(PrepareError::UnreadableSecrets { problems })
+    }
+}
+
+/// What planning produced, for `plan` to show and `apply` to carry out.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The logged-in client, speaking the version the plan was made in.
+    pub client: Client,
+    /// The organizations the manifests describe.
+    pub desired: Vec<Desired>,
+    /// The organizations the server has, the whole list.
+    pub observed: Vec<Organization>,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Connects (settling the API version), lists every organization and plans.
+pub async fn connect_and_plan(
+    config: ClientConfig,
+    desired: Vec<Desired>,
+    prune: bool,
+) -> Result<Prepared, PrepareError> {
+    let client = Client::connect(config).await?;
+    let observed = client.list().await?;
+    let options = PlanOptions {
+        prune,
+        server: client.server().to_owned(),
+        api_version: client.api_version(),
+    };
+    let plan = vbo_plan::plan(&desired, &observed, &options);
+    Ok(Prepared {
+        client,
+        desired,
+        observed,
+        plan,
+    })
+}

@@ -1,0 +1,323 @@
+//! Reading the server's answers tolerantly: only what vboctl needs is required.
+//!
+//! An organization needs `id`, `name` and `type`; everything else may be missing, `null`,
+//! spelled in another case, a string boolean, or something this version of vboctl does not
+//! know, and is then "not reported" rather than a failure of the whole answer. The reading
+//! itself is [`vbo_model::lenient`], the same Json.NET-like reading the emulator gives request
+//! bodies.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use reqwest::{Method, StatusCode};
+use vbo_model::Organization;
+use vbo_model::lenient::{Json, Lenient};
+
+use crate::{Client, ClientError, Idempotency};
+
+/// The reader of one organization, built once from its schema.
+static ORGANIZATION: LazyLock<Lenient> = LazyLock::new(Lenient::of::<Organization>);
+
+/// How many organizations to ask for per page where the list is paged. The server caps it at
+/// its own maximum (10,000 for v8) and says so in the page's `limit`.
+const PAGE_SIZE: u32 = 1000;
+
+/// How many times a list that changed while it was paged is read again from the start.
+const MAX_LIST_READS: u32 = 5;
+
+/// Reads one organization from an answer's body.
+pub(crate) fn organization(bytes: &[u8]) -> Result<Organization, String> {
+    let json = Json::parse(bytes).ok_or_else(|| "the body is not JSON".to_owned())?;
+    read_organization(&json, None)
+}
+
+fn read_organization(json: &Json, index: Option<usize>) -> Result<Organization, String> {
+    ORGANIZATION.read_response(json).map_err(|error| {
+        let place = index.map_or_else(String::new, |index| format!("organization #{index}: "));
+        format!("{place}{error}")
+    })
+}
+
+/// A list answer: its organizations and, where the server paged it, where the page stands.
+struct ListAnswer {
+    organizations: Vec<Organization>,
+    page: Option<PageInfo>,
+}
+
+/// What a page says about itself.
+struct PageInfo {
+    limit: Option<u64>,
+    set_id: Option<String>,
+}
+
+/// Reads a list answer in either shape: a plain array (v3, v6, v7) or a page object with
+/// `results` (v8). Which one does not depend on the version asked: a server is believed.
+fn list_answer(bytes: &[u8], first_index: usize) -> Result<ListAnswer, String> {
+    let json = Json::parse(bytes).ok_or_else(|| "the body is not JSON".to_owned())?;
+    let (items, page) = match json.as_array() {
+        Some(items) => (items, None),
+        None => {
+            let results = json
+                .member("results")
+                .and_then(|results| results.as_array())
+                .ok_or_else(|| {
+                    "expected a list of organizations or a page with `results`".to_owned()
+                })?;
+            let page = PageInfo {
+                limit: json.member("limit").and_then(|limit| limit.as_u64()),
+                set_id: json
+                    .member("setId")
+                    .and_then(|id| id.as_str().map(str::to_owned)),
+            };
+            (results, Some(page))
+        }
+    };
+    let organizations = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| read_organization(item, Some(first_index + index + 1)))
+        .collect::<Result<_, _>>()?;
+    Ok(ListAnswer {
+        organizations,
+        page,
+    })
+}
+
+/// Why a paged read must start again.
+enum Restart {
+    /// The page's `setId` differs from the first page's: the list changed.
+    SetChanged,
+    /// An organization came twice: the list shifted between pages.
+    Repeated,
+}
+
+/// Every organization, following pages until a short one.
+///
+/// A plan must come from a complete list: one that stopped at the server's default page of 30
+/// would make every organization after it look missing, and be created again. So the list is
+/// read page after page, and read again from the start when it changed meanwhile (another
+/// `setId`, or an organization seen twice); pages are never merged across two states.
+pub(crate) async fn list(client: &Client) -> Result<Vec<Organization>, ClientError> {
+    let paged = client.dialect.paged_list;
+    let page_size = PAGE_SIZE.min(client.dialect.max_page);
+    let mut reads = 0;
+    'read: loop {
+        reads += 1;
+        let mut organizations: Vec<Organization> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut first_set = None;
+        loop {
+            let path = if paged {
+                format!(
+                    "Organizations?offset={}&limit={page_size}",
+                    organizations.len()
+                )
+            } else {
+                "Organizations".to_owned()
+            };
+            let response = client
+                .send(Method::GET, &path, None, Idempotency::Idempotent)
+                .await?;
+            let bytes = client
+                .expect_body(Method::GET, "Organizations", response, &[StatusCode::OK])
+                .await?;
+            let answer = list_answer(&bytes, organizations.len())
+                .map_err(|detail| client.unexpected(Method::GET, "Organizations", 200, detail))?;
+            let count = answer.organizations.len();
+            let Some(page) = answer.page else {
+                // Not paged: the whole list at once.
+                return Ok(answer.organizations);
+            };
+            let restart = if organizations.is_empty() {
+                first_set = page.set_id.clone();
+                None
+            } else if page.set_id != first_set {
+                Some(Restart::SetChanged)
+            } else {
+                None
+            };
+            let restart = restart.or_else(|| {
+                answer
+                    .organizations
+                    .iter()
+                    .any(|organization| !seen.insert(organization.id.to_lowercase()))
+                    .then_some(Restart::Repeated)
+            });
+            if let Some(restart) = restart {
+                let why = match restart {
+                    Restart::SetChanged => "the list changed between pages",
+                    Restart::Repeated => "an organization appeared on two pages",
+                };
+                if reads >= MAX_LIST_READS {
+                    return Err(ClientError::ListUnstable {
+                        server: client.server.clone(),
+                        reads,
+                    });
+                }
+                tracing::debug!("reading the organizations again: {why}");
+                continue 'read;
+            }
+            organizations.extend(answer.organizations);
+            let limit = page.limit.unwrap_or(u64::from(page_size));
+            if count == 0 || (count as u64) < limit || !paged {
+                return Ok(organizations);
+            }
+        }
+    }
+}
+
+/// The message of an error answer, in one line, whatever its shape: `{"message"}` (with an
+/// `errorCode` from v7 on), OAuth's `{"error", "error_description"}`, an HTML page, plain text
+/// or nothing.
+pub(crate) fn error_message(bytes: &[u8]) -> String {
+    if let Some(json) = Json::parse(bytes)
+        && json.is_object()
+    {
+        let text = |name: &str| {
+            json.member(name)
+                .and_then(|value| value.as_str().map(str::to_owned))
+                .filter(|text| !text.trim().is_empty())
+        };
+        let message = text("message")
+            .or_else(|| text("error_description"))
+            .or_else(|| text("error"));
+        let code =
+            text("errorCode").or_else(|| text("error").filter(|_| text("message").is_none()));
+        match (message, code) {
+            (Some(message), Some(code)) if message != code => {
+                return one_line(&format!("{message} ({code})"));
+            }
+            (Some(message), _) => return one_line(&message),
+            (None, Some(code)) => return one_line(&code),
+            (None, None) => {}
+        }
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let text = if looks_like_html(&text) {
+        html_text(&text)
+    } else {
+        text.into_owned()
+    };
+    let text = one_line(&text);
+    if text.is_empty() {
+        "(no message)".to_owned()
+    } else {
+        text
+    }
+}
+
+/// At most 200 characters of `text`, its white space folded into single spaces.
+fn one_line(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let excerpt: String = folded.chars().take(200).collect();
+    if excerpt.len() < folded.len() {
+        format!("{excerpt}…")
+    } else {
+        excerpt
+    }
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let start = text.trim_start().to_ascii_lowercase();
+    start.starts_with("<!doctype html") || start.starts_with("<html") || start.contains("<body")
+}
+
+/// The `<title>` of an HTML page, or its text without tags.
+fn html_text(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>"))
+        && start + 7 <= end
+    {
+        let title = html[start + 7..end].trim();
+        if !title.is_empty() {
+            return title.to_owned();
+        }
+    }
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_of_every_shape_become_one_line() {
+        for (body, message) in [
+            (
+                r#"{"message":"Organization x has already been added."}"#,
+                "Organization x has already been added.",
+            ),
+            (
+                r#"{"message":"Not found.","errorCode":"ResourceNotFound","stackTrace":null}"#,
+                "Not found. (ResourceNotFound)",
+            ),
+            (
+                r#"{"error":"invalid_grant","error_description":"The user name or password is incorrect."}"#,
+                "The user name or password is incorrect. (invalid_grant)",
+            ),
+            (r#"{"Message":"upper\ncase"}"#, "upper case"),
+            (
+                "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>x</body></html>",
+                "503 Service Unavailable",
+            ),
+            (
+                "<html><body><h1>Bad\n Gateway</h1></body></html>",
+                "Bad Gateway",
+            ),
+            ("", "(no message)"),
+            ("   \n", "(no message)"),
+            ("plain text", "plain text"),
+            ("{}", "{}"),
+        ] {
+            assert_eq!(error_message(body.as_bytes()), message, "{body}");
+        }
+    }
+
+    #[test]
+    fn an_organization_needs_only_id_name_and_type() {
+        let organization = organization(br#"{"id":"1","name":"a","type":"office365"}"#).unwrap();
+        assert_eq!(organization.name, "a");
+        for missing in [
+            r#"{"name":"a","type":"Office365"}"#,
+            r#"{"id":"1","type":"Office365"}"#,
+            r#"{"id":"1","name":"a"}"#,
+            r#"{"id":null,"name":"a","type":"Office365"}"#,
+        ] {
+            assert!(
+                super::organization(missing.as_bytes()).is_err(),
+                "{missing}"
+            );
+        }
+    }
+
+    #[test]
+    fn lists_come_as_arrays_or_pages() {
+        let array = list_answer(br#"[{"id":"1","name":"a","type":"Hybrid"}]"#, 0).unwrap();
+        assert_eq!(array.organizations.len(), 1);
+        assert!(array.page.is_none());
+        let page = list_answer(
+            br#"{"Offset":0,"LIMIT":"30","setId":"s","results":[{"id":"1","name":"a","type":"Hybrid"}],"_links":{}}"#,
+            0,
+        )
+        .unwrap();
+        let info = page.page.unwrap();
+        assert_eq!((info.limit, info.set_id.as_deref()), (Some(30), Some("s")));
+        let error = list_answer(br#"[{"id":"1","name":"a","type":"Hybrid"},{"id":"2"}]"#, 30)
+            .err()
+            .unwrap();
+        assert!(error.starts_with("organization #32: "), "{error}");
+    }
+}
