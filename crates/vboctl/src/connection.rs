@@ -117,6 +117,7 @@ impl ConnectionArgs {
                 .ca_cert
                 .clone()
                 .filter(|path| !path.as_os_str().is_empty()),
+            thumbprint: None,
             insecure: self.insecure,
         };
         config.connect_timeout = Duration::from_secs(self.connect_timeout.max(1));

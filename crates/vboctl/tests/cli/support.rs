@@ -18,6 +18,7 @@ const INHERITED: &[&str] = &[
     "VBOCTL_USERNAME",
     "VBOCTL_PASSWORD",
     "VBOCTL_CA_CERT",
+    "VBOCTL_TLS_THUMBPRINT",
     "VBOCTL_INSECURE",
     "RUST_LOG",
     "NO_COLOR",
@@ -93,6 +94,7 @@ impl Server {
         config.tls = TlsOptions {
             ca_cert: self.ca_cert.clone(),
             insecure: false,
+            ..TlsOptions::default()
         };
         Client::connect(config).await.expect("the test logs in")
     }
