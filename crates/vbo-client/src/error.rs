@@ -35,11 +35,21 @@ pub enum ClientError {
         /// What the operating system said.
         source: std::io::Error,
     },
-    /// The CA file holds no PEM certificate.
-    #[error("{} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)", path.display())]
+    /// The CA file holds no certificate.
+    #[error(
+        "{} holds no certificate (expected PEM, -----BEGIN CERTIFICATE-----, or one DER certificate)",
+        path.display()
+    )]
     InvalidCaCert {
         /// The file.
         path: PathBuf,
+    },
+    /// Certificate verification could not be set up, for example because the system has no
+    /// trusted roots to load.
+    #[error("cannot set up TLS certificate verification: {reason}")]
+    TrustSetup {
+        /// What went wrong.
+        reason: String,
     },
     /// The HTTP client could not be set up.
     #[error("cannot set up the HTTP client: {source}")]
@@ -266,11 +276,16 @@ fn served_list(served: &[RestApiVersion]) -> String {
 
 /// The certificate verifier's complaint, in words, if that is what failed.
 fn certificate_problem(error: &reqwest::Error) -> Option<String> {
-    use rustls::CertificateError as Problem;
     let problem = causes(error).find_map(|cause| match cause.downcast_ref::<rustls::Error>() {
         Some(rustls::Error::InvalidCertificate(problem)) => Some(problem),
         _ => None,
     })?;
+    Some(certificate_words(problem))
+}
+
+/// What is wrong with a certificate, in words.
+pub(crate) fn certificate_words(problem: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as Problem;
     let words = match problem {
         Problem::UnknownIssuer => "it is not signed by a certificate authority this machine trusts",
         Problem::NotValidForName | Problem::NotValidForNameContext { .. } => {
@@ -280,9 +295,14 @@ fn certificate_problem(error: &reqwest::Error) -> Option<String> {
         Problem::NotValidYet | Problem::NotValidYetContext { .. } => "it is not valid yet",
         Problem::Revoked => "it has been revoked",
         Problem::BadSignature => "its signature is invalid",
-        _ => return Some(format!("the certificate was refused ({problem:?})")),
+        // The trust rule's own refusals say what to do in their own words.
+        Problem::Other(other) => match other.0.downcast_ref::<crate::tls::Refusal>() {
+            Some(refusal) => return refusal.to_string(),
+            None => return format!("the certificate was refused ({problem:?})"),
+        },
+        _ => return format!("the certificate was refused ({problem:?})"),
     };
-    Some(words.to_owned())
+    words.to_owned()
 }
 
 /// Every cause of `error`, including the errors an `io::Error` wraps (which its `source()`

@@ -8,12 +8,14 @@
 //! answer was lost may have happened: the caller decides, knowing what else it can check.
 //!
 //! TLS verification is on by default against the system's roots; [`TlsOptions`] adds a CA file
-//! or, explicitly, turns verification off.
+//! or the server's own certificate, a thumbprint, or, explicitly, turns verification off. The
+//! [`tls`] module says what is trusted, and shows what a server presents.
 
 mod auth;
 mod error;
 mod read;
 mod retry;
+pub mod tls;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -29,9 +31,13 @@ use auth::Session;
 /// How to reach and trust the server.
 #[derive(Clone, Debug, Default)]
 pub struct TlsOptions {
-    /// A PEM file of extra certificate authorities to trust, for example the certificate of a
-    /// server whose REST certificate is self-signed.
+    /// A file of certificates to trust, PEM (or one DER certificate): certificate authorities
+    /// to trust besides the system's, and the server's own certificate, which is then trusted
+    /// as it is (pinned) when the server presents exactly it.
     pub ca_cert: Option<PathBuf>,
+    /// Trust exactly the server certificate with this SHA-256 fingerprint or SHA-1 thumbprint,
+    /// and no other. When set, `ca_cert` is not read.
+    pub thumbprint: Option<tls::Thumbprint>,
     /// Do not verify the server's certificate at all. Anyone on the network path can then read
     /// the credentials: use only for a throwaway test server.
     pub insecure: bool,
@@ -185,21 +191,11 @@ impl Client {
             .timeout(config.request_timeout)
             .user_agent(concat!("vboctl/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = &config.tls.ca_cert {
-            let pem = std::fs::read(path).map_err(|source| ClientError::ReadCaCert {
-                path: path.clone(),
-                source,
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|_| ClientError::InvalidCaCert { path: path.clone() })?;
-            if certs.is_empty() {
-                return Err(ClientError::InvalidCaCert { path: path.clone() });
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        if config.tls.insecure {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
+        builder = if config.tls.insecure {
+            builder.tls_danger_accept_invalid_certs(true)
+        } else {
+            builder.tls_backend_preconfigured(tls::client_config(&config.tls)?)
+        };
         let http = builder
             .build()
             .map_err(|source| ClientError::Build { source })?;

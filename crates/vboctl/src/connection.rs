@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use clap::builder::TypedValueParser as _;
+use vbo_client::tls::Thumbprint;
 use vbo_client::{ApiVersionChoice, ClientConfig, TlsOptions};
 use vbo_model::Secret;
 
@@ -43,8 +44,9 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) password_file: Option<PathBuf>,
 
-    /// Also trust the certificate authorities in this PEM file, for example a server's
-    /// self-signed certificate.
+    /// Trust the certificates in this file (PEM, or one DER .cer): the server's own
+    /// certificate (as saved by `vboctl server-cert --out FILE`), trusted exactly as it is, or
+    /// the certificate authorities that signed it.
     // Any value is accepted here, the empty one included, so that an empty VBOCTL_CA_CERT
     // (a CI variable left blank) counts as unset instead of failing the parse.
     #[arg(
@@ -55,6 +57,18 @@ pub(crate) struct ConnectionArgs {
         value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
     )]
     pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Trust exactly the server certificate with this SHA-256 fingerprint (64 hex digits) or
+    /// SHA-1 thumbprint (40 hex digits, as Windows shows it); colons, spaces and case do not
+    /// matter. `vboctl server-cert` shows both.
+    // Read as text and checked in client_config, so that an empty variable counts as unset.
+    #[arg(
+        long,
+        env = "VBOCTL_TLS_THUMBPRINT",
+        hide_env_values = true,
+        value_name = "HEX"
+    )]
+    pub(crate) tls_thumbprint: Option<String>,
 
     /// Do not verify the server's TLS certificate. Anyone on the network path can then read your
     /// credentials: use only for throwaway test servers.
@@ -107,6 +121,22 @@ impl ConnectionArgs {
                 "pass --username USER or set VBOCTL_USERNAME",
             )
         })?;
+        let thumbprint = self.thumbprint()?;
+        let ca_cert = self
+            .ca_cert
+            .clone()
+            .filter(|path| !path.as_os_str().is_empty());
+        if thumbprint.is_some() && (ca_cert.is_some() || self.insecure) {
+            let other = if self.insecure {
+                "--insecure (VBOCTL_INSECURE)"
+            } else {
+                "--ca-cert (VBOCTL_CA_CERT)"
+            };
+            return Err(CliError::usage(
+                format!("--tls-thumbprint (VBOCTL_TLS_THUMBPRINT) and {other} are both given"),
+                "give one way to trust the server: --tls-thumbprint trusts exactly one certificate",
+            ));
+        }
         let password = self.password()?;
         if self.insecure {
             warn(
@@ -125,16 +155,27 @@ impl ConnectionArgs {
         }
         let mut config = ClientConfig::new(server, username, password);
         config.tls = TlsOptions {
-            ca_cert: self
-                .ca_cert
-                .clone()
-                .filter(|path| !path.as_os_str().is_empty()),
+            ca_cert,
+            thumbprint,
             insecure: self.insecure,
         };
         config.api_version = self.api_version;
         config.connect_timeout = Duration::from_secs(self.connect_timeout.max(1));
         config.request_timeout = Duration::from_secs(self.request_timeout.max(1));
         Ok(config)
+    }
+
+    /// The thumbprint given by --tls-thumbprint or VBOCTL_TLS_THUMBPRINT, unless blank.
+    fn thumbprint(&self) -> Result<Option<Thumbprint>, CliError> {
+        let Some(text) = given(&self.tls_thumbprint) else {
+            return Ok(None);
+        };
+        text.parse().map(Some).map_err(|error| {
+            CliError::usage(
+                format!("invalid --tls-thumbprint (VBOCTL_TLS_THUMBPRINT) {text:?}: {error}"),
+                "run `vboctl server-cert` to see the server certificate's SHA-256 fingerprint and SHA-1 thumbprint",
+            )
+        })
     }
 
     fn password(&self) -> Result<Secret, CliError> {

@@ -53,33 +53,38 @@ impl fmt::Display for CliError {
 impl From<ClientError> for CliError {
     fn from(error: ClientError) -> Self {
         let hint = match &error {
-            ClientError::Tls { .. } => Some(
-                "pass the server's certificate or its CA with --ca-cert FILE (or VBOCTL_CA_CERT); \
-                 --insecure turns verification off for throwaway test servers only",
+            ClientError::Tls { server, .. } => Some(format!(
+                "see what the server presents with `vboctl server-cert --server {server} --out \
+                 server.pem`; once its fingerprint checks out, trust exactly that certificate \
+                 with --ca-cert server.pem or --tls-thumbprint HEX (--ca-cert also takes the CA \
+                 that signed it)"
+            )),
+            ClientError::LoginRejected { .. } => Some(
+                "check --username (VBOCTL_USERNAME) and the password (VBOCTL_PASSWORD)".to_owned(),
             ),
-            ClientError::LoginRejected { .. } => {
-                Some("check --username (VBOCTL_USERNAME) and the password (VBOCTL_PASSWORD)")
-            }
             ClientError::Connect { .. } => {
-                Some("check --server (VBOCTL_SERVER) and that the server is reachable")
+                Some("check --server (VBOCTL_SERVER) and that the server is reachable".to_owned())
             }
             ClientError::InvalidServer { .. } => Some(
-                "give the server as https://HOST:4443, for example --server https://vbo.example.com:4443",
+                "give the server as https://HOST:4443, for example --server https://vbo.example.com:4443"
+                    .to_owned(),
             ),
             ClientError::VersionNotServed { .. } => Some(
-                "leave --api-version (VBOCTL_API_VERSION) at auto to speak the newest version the server serves",
+                "leave --api-version (VBOCTL_API_VERSION) at auto to speak the newest version the server serves"
+                    .to_owned(),
             ),
-            ClientError::NoKnownVersion { .. } => {
-                Some("check --server (VBOCTL_SERVER): the REST API listens on port 4443 by default")
-            }
+            ClientError::NoKnownVersion { .. } => Some(
+                "check --server (VBOCTL_SERVER): the REST API listens on port 4443 by default"
+                    .to_owned(),
+            ),
             ClientError::ListUnstable { .. } => {
-                Some("run again once the server's organizations stop changing")
+                Some("run again once the server's organizations stop changing".to_owned())
             }
             _ => None,
         };
         Self {
             message: error.to_string(),
-            hint: hint.map(str::to_owned),
+            hint,
         }
     }
 }

@@ -40,6 +40,7 @@ enum Command {
     Plan(Box<commands::plan::PlanArgs>),
     Apply(Box<commands::apply::ApplyArgs>),
     Show(commands::show::ShowArgs),
+    ServerCert(commands::server_cert::ServerCertArgs),
     Schema(commands::schema::Args),
     Emulator(Box<commands::emulator::EmulatorArgs>),
     Demo(commands::demo::DemoArgs),
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(args, &ui),
         Command::Plan(args) => block_on(commands::plan::run(*args, &ui)),
         Command::Apply(args) => block_on(commands::apply::run(*args, &ui)),
+        Command::ServerCert(args) => block_on(commands::server_cert::run(args)),
         Command::Emulator(args) => commands::emulator::run(*args),
         Command::Demo(args) => commands::demo::run(args, &ui),
     };

@@ -1,6 +1,7 @@
 //! The client against the in-process emulator (login, TLS trust, retries, token refresh) and
 //! against a stub answering as later API versions do.
 
+mod tls;
 mod variants;
 
 use std::time::Duration;
@@ -96,6 +97,7 @@ async fn trusts_the_emulators_certificate_given_as_a_ca_file() {
     config.tls = TlsOptions {
         ca_cert: Some(ca),
         insecure: false,
+        ..TlsOptions::default()
     };
     let client = Client::connect(config).await.unwrap();
     assert!(client.list().await.unwrap().is_empty());

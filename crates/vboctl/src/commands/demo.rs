@@ -248,6 +248,7 @@ async fn preload(
     config.tls = TlsOptions {
         ca_cert: Some(ca_cert.to_owned()),
         insecure: false,
+        ..TlsOptions::default()
     };
     let client = Client::connect(config).await?;
     let (_, text) = MANIFESTS

@@ -6,6 +6,7 @@ pub(crate) mod demo;
 pub(crate) mod emulator;
 pub(crate) mod plan;
 pub(crate) mod schema;
+pub(crate) mod server_cert;
 pub(crate) mod show;
 pub(crate) mod validate;
 

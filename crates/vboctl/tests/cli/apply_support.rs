@@ -215,6 +215,7 @@ impl Setup {
         config.tls = TlsOptions {
             ca_cert: self.env_value("VBOCTL_CA_CERT").map(PathBuf::from),
             insecure: false,
+            ..TlsOptions::default()
         };
         Client::connect(config).await.expect("the test logs in")
     }

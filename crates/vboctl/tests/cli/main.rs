@@ -7,6 +7,7 @@ mod emulator;
 mod generated;
 mod plan;
 mod support;
+mod tls;
 mod validate;
 
 use std::path::{Path, PathBuf};

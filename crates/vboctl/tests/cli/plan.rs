@@ -748,7 +748,7 @@ async fn connection_options_after_the_subcommand_reach_a_server_with_its_own_cer
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unverifiable_certificate_fails_with_a_hint_at_ca_cert() {
+async fn an_unverifiable_certificate_fails_with_a_hint_at_server_cert() {
     let server = litware().await;
     let run = plan_with(
         &server,
@@ -773,7 +773,11 @@ async fn an_unverifiable_certificate_fails_with_a_hint_at_ca_cert() {
         )
     );
     assert!(
-        lines[1].starts_with("  hint: ") && lines[1].contains("--ca-cert FILE"),
+        lines[1].starts_with("  hint: ")
+            && lines[1].contains("vboctl server-cert")
+            && lines[1].contains("--tls-thumbprint")
+            && lines[1].contains("--ca-cert")
+            && !lines[1].contains("--insecure"),
         "{}",
         lines[1]
     );

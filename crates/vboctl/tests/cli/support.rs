@@ -18,6 +18,7 @@ const INHERITED: &[&str] = &[
     "VBOCTL_USERNAME",
     "VBOCTL_PASSWORD",
     "VBOCTL_CA_CERT",
+    "VBOCTL_TLS_THUMBPRINT",
     "VBOCTL_INSECURE",
     "VBOCTL_API_VERSION",
     "RUST_LOG",
@@ -110,6 +111,7 @@ impl Server {
         config.tls = TlsOptions {
             ca_cert: self.ca_cert.clone(),
             insecure: false,
+            ..TlsOptions::default()
         };
         Client::connect(config).await.expect("the test logs in")
     }
