@@ -1,7 +1,8 @@
-//! An emulator of the Veeam Backup for Microsoft Office 365 REST API v3, as far as vboctl
-//! touches it: `POST /v3/Token` and `/v3/Organizations`. It is the server behind vboctl's
-//! integration tests, its demo and its benchmarks, and `vboctl emulator` runs it from the
-//! command line.
+//! An emulator of the Veeam Backup for Microsoft 365 REST API, as far as vboctl touches it:
+//! the token endpoint and `/Organizations`, in REST API v3, v6, v7 and v8, each in its own
+//! dialect (paths, paging, spellings, status codes, error bodies; see `vbo_model::api`) over one
+//! store of organizations. It is the server behind vboctl's integration tests, its demo and
+//! its benchmarks, and `vboctl emulator` runs it from the command line.
 //!
 //! It aims to be faithful where it matters to a client:
 //!
@@ -9,11 +10,14 @@
 //!   names and enum values without regard to case, `"true"`/`"false"` strings as booleans,
 //!   numeric strings as integers, unknown properties ignored. The vendor's own example bodies,
 //!   mixed case and all, are accepted.
-//! - It answers with the real server's shapes and status codes: `201` with the organization's
-//!   representation and absolute `_links` on create, `204` on replace, `200` with no body on
-//!   delete, `400 {"message"}` naming the property on an invalid body or a duplicate name,
-//!   `401 {"message": "Authorization has been denied for this request."}` without a valid
-//!   bearer token, and the OWIN token responses.
+//! - It answers with the real server's shapes and status codes: in v3, `201` with the
+//!   organization's representation and absolute `_links` on create, `204` on replace, `200`
+//!   with no body on delete, `400 {"message"}` naming the property on an invalid body or a
+//!   duplicate name, `401 {"message": "Authorization has been denied for this request."}`
+//!   without a valid bearer token, and the OWIN token responses; in v8, pages of 30 (at most
+//!   10,000) with a `setId`, relative links, the tenant's `msid`, `204` on delete, `errorCode`
+//!   beside `message`, the antiforgery switch at login, and the refusal to add Microsoft 365
+//!   organizations with basic authentication outside China. A version not served answers 404.
 //! - Secrets (passwords, application secrets, certificate passwords) are kept but never
 //!   returned.
 //! - Paths match without regard to case.

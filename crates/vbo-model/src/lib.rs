@@ -1,8 +1,8 @@
 //! The data model of vboctl.
 //!
 //! - [`manifest`]: the documents users keep in git (`apiVersion: vboctl/v1`, `kind: Organization`).
-//! - [`wire`]: the JSON the Veeam Backup for Microsoft Office 365 REST API v3 reads and returns,
-//!   shared by the client and the emulator so both speak exactly the same language.
+//! - [`wire`]: the JSON the Veeam Backup for Microsoft 365 REST API reads and returns, in its
+//!   canonical form, shared by the client and the emulator so both speak the same language.
 //! - [`api`]: the REST API versions vboctl speaks and what differs between them, as data.
 //! - [`lenient`]: reading JSON as the server's Json.NET does (any case, string booleans).
 //! - [`secret`]: references to secrets and the values they resolve to, which can never be printed.

@@ -21,7 +21,8 @@ use error::CliError;
 use ui::Ui;
 
 /// Manage the organizations of a Veeam Backup for Microsoft Office 365 server from YAML
-/// manifests kept in git: validate them, plan against the server's REST API v3, and apply.
+/// manifests kept in git: validate them, plan against the server's REST API (v8, v7, v6 or v3,
+/// detected), and apply.
 #[derive(Debug, Parser)]
 #[command(name = "vboctl", version, about)]
 struct Cli {

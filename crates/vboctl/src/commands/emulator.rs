@@ -1,4 +1,4 @@
-//! `vboctl emulator`: run the REST API v3 emulator until Ctrl-C, to try vboctl without a real
+//! `vboctl emulator`: run the REST API emulator (v3, v6, v7, v8) until Ctrl-C, to try vboctl without a real
 //! server.
 
 use std::net::SocketAddr;
@@ -19,7 +19,8 @@ const PASSWORD_ENV: &str = "VBOCTL_EMULATOR_PASSWORD";
 /// Where the generated certificate goes without `--cert-out`.
 const DEFAULT_CERT_OUT: &str = "vboctl-emulator-ca.pem";
 
-/// Run an emulator of the server's REST API v3, to try vboctl without a real server.
+/// Run an emulator of the server's REST API (v3, v6, v7 and v8 from one store), to try vboctl
+/// without a real server.
 ///
 /// It serves `POST /v3/Token` and `/v3/Organizations` like the real server, over HTTPS with a
 /// self-signed certificate generated at start (written to --cert-out, so a client can trust
@@ -169,9 +170,9 @@ fn print_banner(
     args: &EmulatorArgs,
 ) {
     println!(
-        "vboctl emulator: a stand-in for the REST API v3 of Veeam Backup for Microsoft Office 365"
+        "vboctl emulator: a stand-in for the REST API of Veeam Backup for Microsoft 365"
     );
-    println!("  listening on  {}/v3/", emulator.base_url());
+    println!("  listening on  {}", emulator.base_url());
     if let Some(path) = cert_out {
         let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
         println!(
