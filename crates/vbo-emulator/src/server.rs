@@ -21,7 +21,7 @@ use crate::faults::{AfterCommit, Before, FaultInjector};
 use crate::lenient::parse_body;
 use crate::stats::{Stats, bump};
 use crate::store::{Store, StoreError, StoredOrganization};
-use crate::{EmulatorConfig, EmulatorError, RequestCounts, seed, tls, validate};
+use crate::{EmulatorConfig, EmulatorError, Faults, RequestCounts, seed, tls, validate};
 
 /// Largest request body read, as the real server's default limits go: 4 MiB.
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -148,6 +148,13 @@ impl EmulatorHandle {
     /// What was asked and what was done so far.
     pub fn request_counts(&self) -> RequestCounts {
         self.app.stats.snapshot()
+    }
+
+    /// Replaces the faults in force from the next request on, reseeding their draws; the
+    /// faults stay as they were if `faults` is invalid. Tests use it to set the server up
+    /// without faults, then turn them on.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), EmulatorError> {
+        self.app.faults.set(faults)
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to five seconds), and
@@ -384,7 +391,7 @@ impl App {
             (Method::DELETE, Resource::Organization(id)) => match self.store.delete(id).await {
                 Ok(()) => {
                     bump(&self.stats.deleted);
-                    StatusCode::OK.into_response().into()
+                    self.after_commit(StatusCode::OK.into_response()).await
                 }
                 Err(error) => store_error(error, id).into(),
             },
@@ -397,8 +404,11 @@ impl App {
             Ok(bytes) => bytes,
             Err(_) => return message(StatusCode::BAD_REQUEST, "The request body is too large."),
         };
-        let mut response = match self.tokens.grant(&bytes) {
-            Ok(token) => json(StatusCode::OK, &token),
+        let granted = self.tokens.grant(&bytes);
+        self.stats
+            .token(granted.as_ref().ok().map(|(grant, _)| *grant));
+        let mut response = match granted {
+            Ok((_, token)) => json(StatusCode::OK, &token),
             Err(error) => json(StatusCode::BAD_REQUEST, &error),
         };
         let headers = response.headers_mut();
@@ -422,7 +432,7 @@ impl App {
                 {
                     response.headers_mut().insert(header::LOCATION, location);
                 }
-                self.after_commit(response)
+                self.after_commit(response).await
             }
             Err(error) => store_error(error, "").into(),
         }
@@ -437,15 +447,21 @@ impl App {
             Ok(_) => {
                 bump(&self.stats.updated);
                 self.after_commit(StatusCode::NO_CONTENT.into_response())
+                    .await
             }
             Err(error) => store_error(error, id).into(),
         }
     }
 
-    /// A change was made: answer as asked, or lose the answer on purpose.
-    fn after_commit(&self, response: Response) -> Outcome {
+    /// A change was made: answer as asked, or lose or delay the answer on purpose.
+    async fn after_commit(&self, response: Response) -> Outcome {
         match self.faults.after_commit() {
             AfterCommit::Answer => response.into(),
+            AfterCommit::Delay(delay) => {
+                bump(&self.stats.slow_answers);
+                tokio::time::sleep(delay).await;
+                response.into()
+            }
             AfterCommit::Fail => {
                 bump(&self.stats.commit_then_fail);
                 message(StatusCode::INTERNAL_SERVER_ERROR, "An error has occurred.").into()

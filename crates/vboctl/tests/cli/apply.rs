@@ -774,6 +774,7 @@ async fn converges_through_every_fault_at_once() {
             reset_rate: 0.05,
             commit_then_fail_rate: 0.3,
             seed: Some(5),
+            ..Faults::default()
         },
         ..EmulatorConfig::default()
     })
