@@ -315,6 +315,7 @@ impl App {
         self.stats.request(resource.route(&parts.method));
         let latency = self.faults.latency();
         if !latency.is_zero() {
+            bump(&self.stats.delayed);
             tokio::time::sleep(latency).await;
         }
         match resource {

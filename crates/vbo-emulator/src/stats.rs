@@ -83,6 +83,7 @@ impl RequestCounts {
                     .faults
                     .slow_answers
                     .saturating_sub(earlier.faults.slow_answers),
+                delayed: self.faults.delayed.saturating_sub(earlier.faults.delayed),
             },
         }
     }
@@ -113,6 +114,8 @@ pub struct FaultCounts {
     pub commit_then_fail: u64,
     /// Changes made and then answered only after the slow-answer delay.
     pub slow_answers: u64,
+    /// Requests held back by a latency above zero.
+    pub delayed: u64,
 }
 
 /// The live counters behind [`RequestCounts`].
@@ -127,6 +130,7 @@ pub(crate) struct Stats {
     pub(crate) resets: AtomicU64,
     pub(crate) commit_then_fail: AtomicU64,
     pub(crate) slow_answers: AtomicU64,
+    pub(crate) delayed: AtomicU64,
     password_grants: AtomicU64,
     refresh_grants: AtomicU64,
     refused_grants: AtomicU64,
@@ -175,6 +179,7 @@ impl Stats {
                 resets: load(&self.resets),
                 commit_then_fail: load(&self.commit_then_fail),
                 slow_answers: load(&self.slow_answers),
+                delayed: load(&self.delayed),
             },
         }
     }

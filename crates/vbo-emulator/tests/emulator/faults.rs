@@ -402,6 +402,11 @@ async fn latency_delays_every_request_within_its_range() {
         assert_eq!(list(&api).await, Seen::Status(StatusCode::OK));
         assert!(started.elapsed() >= Duration::from_millis(40));
     }
+    assert_eq!(
+        api.emulator.request_counts().faults.delayed,
+        5 + 1,
+        "the login too"
+    );
 }
 
 #[tokio::test]
