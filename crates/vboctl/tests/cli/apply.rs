@@ -9,7 +9,8 @@ use vbo_emulator::{EmulatorConfig, Faults, User};
 use vbo_model::{OrganizationBody, Secret};
 
 use crate::apply_support::{
-    Run, Setup, assert_secrets_received, env_and_file_secrets, office365, on_premises, result_lines,
+    Run, Setup, assert_secrets_received, env_and_file_secrets, office365, on_premises,
+    result_lines, tenants,
 };
 
 /// Lines of text output after the plan: the results, the skipped changes and the summary.
@@ -765,21 +766,6 @@ async fn names_from_the_server_cannot_forge_lines_or_drive_the_terminal() {
             "{all}"
         );
     }
-}
-
-/// Writes `manifests/tenants.yaml` with `count` OnPremises organizations and returns their
-/// names.
-fn tenants(setup: &mut Setup, count: usize) -> Vec<String> {
-    let names: Vec<String> = (0..count)
-        .map(|i| format!("tenant-{i:02}.example.com"))
-        .collect();
-    let documents: Vec<String> = names
-        .iter()
-        .map(|name| on_premises(name, &format!("mail.{name}"), "{fromEnv: TENANT_PW}"))
-        .collect();
-    setup.write("manifests/tenants.yaml", &documents.join("---\n"));
-    setup.set_env("TENANT_PW", "tenant-pw");
-    names
 }
 
 /// The lines that report a create found on the server after its answer was lost or late.

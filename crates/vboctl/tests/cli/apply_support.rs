@@ -520,6 +520,21 @@ pub(crate) fn env_and_file_secrets(setup: &mut Setup, env_secret: &str, file_sec
     setup.set_env("ENV_PW", env_secret);
 }
 
+/// Writes `manifests/tenants.yaml` with `count` OnPremises organizations, their password from
+/// `TENANT_PW` (set for every later run), and returns their names.
+pub(crate) fn tenants(setup: &mut Setup, count: usize) -> Vec<String> {
+    let names: Vec<String> = (0..count)
+        .map(|i| format!("tenant-{i:02}.example.com"))
+        .collect();
+    let documents: Vec<String> = names
+        .iter()
+        .map(|name| on_premises(name, &format!("mail.{name}"), "{fromEnv: TENANT_PW}"))
+        .collect();
+    setup.write("manifests/tenants.yaml", &documents.join("---\n"));
+    setup.set_env("TENANT_PW", "tenant-pw");
+    names
+}
+
 /// Checks that the server received the secrets [`env_and_file_secrets`] set.
 #[track_caller]
 pub(crate) fn assert_secrets_received(setup: &Setup, env_secret: &str, file_secret: &str) {

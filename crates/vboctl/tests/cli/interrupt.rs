@@ -6,21 +6,7 @@ use std::time::Duration;
 
 use vbo_emulator::{EmulatorConfig, Faults};
 
-use crate::apply_support::{Setup, on_premises, result_lines};
-
-/// Writes `manifests/tenants.yaml` with `count` OnPremises organizations.
-fn tenants(setup: &mut Setup, count: usize) -> Vec<String> {
-    let names: Vec<String> = (0..count)
-        .map(|i| format!("tenant-{i:02}.example.com"))
-        .collect();
-    let documents: Vec<String> = names
-        .iter()
-        .map(|name| on_premises(name, &format!("mail.{name}"), "{fromEnv: TENANT_PW}"))
-        .collect();
-    setup.write("manifests/tenants.yaml", &documents.join("---\n"));
-    setup.set_env("TENANT_PW", "tenant-pw");
-    names
-}
+use crate::apply_support::{Setup, result_lines, tenants};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_ctrl_c_finishes_the_changes_in_flight_and_lists_those_not_started() {
