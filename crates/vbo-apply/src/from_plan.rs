@@ -146,6 +146,7 @@ pub fn verify(
                 let server_name = results.iter().find_map(|r| match &r.outcome {
                     StepOutcome::Created { server_name, .. }
                     | StepOutcome::Adopted { server_name, .. }
+                    | StepOutcome::CreatedElsewhere { server_name, .. }
                         if r.step.name == change.name
                             && !server_name.eq_ignore_ascii_case(&change.name) =>
                     {

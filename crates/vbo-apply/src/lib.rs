@@ -3,22 +3,32 @@
 //!
 //! - Creates, updates and deletes run concurrently, at most [`ApplyOptions::parallelism`] at a
 //!   time, and each result is reported as soon as it is known.
-//! - A create is never sent twice blindly. When its answer is lost (timeout, dropped
+//! - A create is never sent twice blindly. When its answer is lost or late (timeout, dropped
 //!   connection, 5xx) the applier lists the server first: if an organization of that name now
 //!   exists, it was created and is adopted; only otherwise is the create sent again, after a
 //!   backoff. So no fault can make a duplicate, and re-running after any failure converges.
-//! - A refusal (400) fails that change with the server's message; the others go on.
+//! - A create refused because the organization exists (another run created it meanwhile) lists
+//!   the server too: if what is there is what the manifest describes, the step is done
+//!   ([`StepOutcome::CreatedElsewhere`]); otherwise it fails, naming the fields that differ.
+//! - Any other refusal (400) fails that change with the server's message; the others go on.
+//! - A run can be interrupted through [`ApplyOptions::cancel`]: no change starts after that,
+//!   the changes in flight finish (for at most [`ApplyOptions::grace`]), and every change that
+//!   never started is reported as [`StepOutcome::NotStarted`].
 
+mod create;
+mod elsewhere;
 mod from_plan;
 pub mod prepare;
 
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use vbo_client::{Client, ClientError, Outcome, RetryPolicy};
-use vbo_model::{Organization, OrganizationBody, Secret, Spec};
+use futures_util::stream::FuturesUnordered;
+use vbo_client::{Client, ClientError, RetryPolicy};
+use vbo_model::{OrganizationBody, Secret, Spec};
 
 pub use from_plan::{Scope, StepError, Unconverged, steps, verify};
+pub use tokio_util::sync::CancellationToken;
 
 /// What to do to one organization.
 #[derive(Clone, Debug)]
@@ -82,6 +92,15 @@ pub enum StepOutcome {
         /// The name the server registered it under.
         server_name: String,
     },
+    /// The server refused the create because the organization exists: something else (another
+    /// apply running at the same time, or a person) created it since the plan. What is there
+    /// matches the manifest, so there is nothing left to do.
+    CreatedElsewhere {
+        /// The organization's id.
+        id: String,
+        /// Its name on the server.
+        server_name: String,
+    },
     /// The configuration was replaced.
     Updated,
     /// The organization was removed.
@@ -91,12 +110,29 @@ pub enum StepOutcome {
         /// What went wrong, with the server's message when it gave one. Never a secret.
         message: String,
     },
+    /// The run was interrupted before this step started: nothing was sent for it.
+    NotStarted,
 }
 
 impl StepOutcome {
     /// Whether the step completed.
     pub fn is_success(&self) -> bool {
-        !matches!(self, StepOutcome::Failed { .. })
+        !matches!(self, StepOutcome::Failed { .. } | StepOutcome::NotStarted)
+    }
+
+    /// A one-word name of the outcome, as logs and the JSON report of the CLI show it:
+    /// `created`, `adopted`, `created-elsewhere`, `updated`, `deleted`, `failed` or
+    /// `not-started`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            StepOutcome::Created { .. } => "created",
+            StepOutcome::Adopted { .. } => "adopted",
+            StepOutcome::CreatedElsewhere { .. } => "created-elsewhere",
+            StepOutcome::Updated => "updated",
+            StepOutcome::Deleted => "deleted",
+            StepOutcome::Failed { .. } => "failed",
+            StepOutcome::NotStarted => "not-started",
+        }
     }
 }
 
@@ -113,27 +149,40 @@ pub struct StepResult {
     pub duration: Duration,
 }
 
-/// Limits of a run.
+/// Limits of a run, and how to stop it.
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     /// Steps in flight at once. At least 1.
     pub parallelism: usize,
     /// Bounds on sending a create again after its answer was lost or it was throttled.
     pub create_retry: RetryPolicy,
+    /// Cancel it to stop the run: no step starts after that, the steps in flight finish, and
+    /// those that never started end as [`StepOutcome::NotStarted`]. A create waiting to be sent
+    /// again stops waiting and fails, saying so.
+    pub cancel: CancellationToken,
+    /// How long, once [`cancel`](Self::cancel) is cancelled, a step in flight may still take.
+    /// One that takes longer is abandoned and fails with a message saying that its change may
+    /// or may not have been made. Give it the client's request timeout, so that a request sent
+    /// just before the interruption can still be answered.
+    pub grace: Duration,
 }
 
 impl Default for ApplyOptions {
-    /// 10 steps at a time; creates retried like the client retries reads.
+    /// 10 steps at a time; creates retried like the client retries reads; never cancelled; a
+    /// minute of grace, the client's default request timeout.
     fn default() -> Self {
         Self {
             parallelism: 10,
             create_retry: RetryPolicy::default(),
+            cancel: CancellationToken::new(),
+            grace: Duration::from_secs(60),
         }
     }
 }
 
 /// Runs every step, at most `options.parallelism` at once, calling `on_result` as each
-/// finishes. Returns the results in the order of `steps`.
+/// finishes. Returns the results in the order of `steps`: one per step, those that never started
+/// because the run was cancelled included (reported through `on_result` last).
 pub async fn apply(
     client: &Client,
     steps: Vec<Step>,
@@ -141,11 +190,31 @@ pub async fn apply(
     mut on_result: impl FnMut(&StepResult),
 ) -> Vec<StepResult> {
     let count = steps.len();
+    let limit = options.parallelism.max(1);
     let mut results: Vec<Option<StepResult>> = vec![None; count];
-    let mut running = futures_util::stream::iter(steps.into_iter().enumerate())
-        .map(|(index, step)| async move { (index, run_step(client, step, options).await) })
-        .buffer_unordered(options.parallelism.max(1));
-    while let Some((index, result)) = running.next().await {
+    let mut pending = steps.into_iter().enumerate();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < limit && !options.cancel.is_cancelled() {
+            let Some((index, step)) = pending.next() else {
+                break;
+            };
+            running.push(async move { (index, run_step(client, step, options).await) });
+        }
+        let Some((index, result)) = running.next().await else {
+            break;
+        };
+        on_result(&result);
+        results[index] = Some(result);
+    }
+    for (index, step) in pending {
+        tracing::debug!("{} {}: not started", step.action(), step.name);
+        let result = StepResult {
+            step,
+            outcome: StepOutcome::NotStarted,
+            attempts: 0,
+            duration: Duration::ZERO,
+        };
         on_result(&result);
         results[index] = Some(result);
     }
@@ -154,17 +223,23 @@ pub async fn apply(
 
 async fn run_step(client: &Client, step: Step, options: &ApplyOptions) -> StepResult {
     let started = Instant::now();
-    let (outcome, attempts) = match &step.kind {
-        StepKind::Create { spec } => create(client, &step.name, spec, &options.create_retry).await,
-        StepKind::Update { id, spec } => (update(client, &step.name, id, spec).await, 1),
-        StepKind::Delete { id } => (delete(client, id).await, 1),
+    let work = async {
+        match &step.kind {
+            StepKind::Create { spec } => create::create(client, &step.name, spec, options).await,
+            StepKind::Update { id, spec } => (update(client, &step.name, id, spec).await, 1),
+            StepKind::Delete { id } => (delete(client, id).await, 1),
+        }
     };
-    tracing::debug!(
-        "{} {}: {}",
-        step.action(),
-        step.name,
-        outcome_label(&outcome)
-    );
+    let abandoned = async {
+        options.cancel.cancelled().await;
+        tokio::time::sleep(options.grace).await;
+    };
+    let (outcome, attempts) = tokio::select! {
+        biased;
+        done = work => done,
+        () = abandoned => (abandoned_outcome(&step), 1),
+    };
+    tracing::debug!("{} {}: {}", step.action(), step.name, outcome.label());
     StepResult {
         step,
         outcome,
@@ -173,13 +248,23 @@ async fn run_step(client: &Client, step: Step, options: &ApplyOptions) -> StepRe
     }
 }
 
-fn outcome_label(outcome: &StepOutcome) -> &'static str {
-    match outcome {
-        StepOutcome::Created { .. } => "created",
-        StepOutcome::Adopted { .. } => "adopted",
-        StepOutcome::Updated => "updated",
-        StepOutcome::Deleted => "deleted",
-        StepOutcome::Failed { .. } => "failed",
+/// A step still waiting for the server when the grace after an interruption ran out.
+fn abandoned_outcome(step: &Step) -> StepOutcome {
+    let what = match step.kind {
+        StepKind::Create { .. } => {
+            "it may or may not have been created; run apply again: it finds the organization if \
+             it exists, and creates it otherwise"
+        }
+        StepKind::Update { .. } => {
+            "it may or may not have been updated; run apply again: an update is safe to repeat"
+        }
+        StepKind::Delete { .. } => {
+            "it may or may not have been deleted; run apply again: it deletes it if it is still \
+             there"
+        }
+    };
+    StepOutcome::Failed {
+        message: format!("interrupted while waiting for the server's answer: {what}"),
     }
 }
 
@@ -192,88 +277,6 @@ fn body(name: &str, spec: &Spec) -> Result<OrganizationBody<Secret>, StepOutcome
                 message: format!("{path}: {error}"),
             })
     })
-}
-
-async fn create(
-    client: &Client,
-    name: &str,
-    spec: &Spec,
-    policy: &RetryPolicy,
-) -> (StepOutcome, u32) {
-    let body = match body(name, spec) {
-        Ok(body) => body,
-        Err(failed) => return (failed, 0),
-    };
-    let started = Instant::now();
-    let mut attempt = 0;
-    // Whether an attempt so far may have created the organization without our knowing.
-    let mut maybe_created = false;
-    loop {
-        attempt += 1;
-        let error = match client.create(&body).await {
-            Ok(organization) => {
-                return (
-                    StepOutcome::Created {
-                        id: organization.id,
-                        server_name: organization.name,
-                    },
-                    attempt,
-                );
-            }
-            Err(error) => error,
-        };
-        // Before sending again, make sure no attempt whose answer was lost created it. (A
-        // refusal after such an attempt may be the server saying "already added".)
-        maybe_created |= error.outcome() == Outcome::Unknown;
-        if maybe_created {
-            match find(client, name).await {
-                Ok(Some(organization)) => {
-                    tracing::debug!("create {name}: found after a lost answer; adopting");
-                    return (
-                        StepOutcome::Adopted {
-                            id: organization.id,
-                            server_name: organization.name,
-                        },
-                        attempt,
-                    );
-                }
-                Ok(None) => {}
-                Err(list_error) => {
-                    return (
-                        StepOutcome::Failed {
-                            message: format!(
-                                "the create may or may not have happened ({error}), and listing \
-                                 the server to find out failed too ({list_error}); run apply \
-                                 again: it will find the organization if it exists"
-                            ),
-                        },
-                        attempt,
-                    );
-                }
-            }
-        }
-        let may_retry = error.outcome() == Outcome::Unknown || error.is_transient();
-        match policy.delay(attempt, started.elapsed(), error.retry_after()) {
-            Some(delay) if may_retry => {
-                tracing::debug!(
-                    "create {name}: retrying in {} ms after: {error}",
-                    delay.as_millis()
-                );
-                tokio::time::sleep(delay).await;
-            }
-            _ => {
-                let message = failure_message(&error);
-                let message = if may_retry {
-                    format!(
-                        "{message} (gave up after {attempt} attempts; run apply again to retry)"
-                    )
-                } else {
-                    message
-                };
-                return (StepOutcome::Failed { message }, attempt);
-            }
-        }
-    }
 }
 
 async fn update(client: &Client, name: &str, id: &str, spec: &Spec) -> StepOutcome {
@@ -305,12 +308,4 @@ fn failure_message(error: &ClientError) -> String {
         (Some(status), Some(message)) if (400..500).contains(&status) => message.to_owned(),
         _ => error.to_string(),
     }
-}
-
-/// The organization called `name` (ignoring case), if the server has one.
-async fn find(client: &Client, name: &str) -> Result<Option<Organization>, ClientError> {
-    let organizations = client.list().await?;
-    Ok(organizations
-        .into_iter()
-        .find(|organization| organization.name.eq_ignore_ascii_case(name)))
 }

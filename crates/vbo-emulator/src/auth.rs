@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rand::RngExt;
 use vbo_model::Secret;
-use vbo_model::wire::{OAuthError, TokenResponse};
+use vbo_model::wire::{GrantType, OAuthError, TokenResponse};
 
 use crate::User;
 
@@ -39,9 +39,9 @@ impl Tokens {
         self.issued.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Answers a form-encoded token request: a new token pair, or an OAuth error whose
-    /// description never repeats what was sent.
-    pub(crate) fn grant(&self, form: &[u8]) -> Result<TokenResponse, OAuthError> {
+    /// Answers a form-encoded token request: a new token pair and the grant that earned it, or
+    /// an OAuth error whose description never repeats what was sent.
+    pub(crate) fn grant(&self, form: &[u8]) -> Result<(GrantType, TokenResponse), OAuthError> {
         let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(form)
             .map_err(|_| oauth_error("invalid_request", "The request body is not a form."))?;
         // OWIN reads form keys without regard to case; the first occurrence counts.
@@ -51,14 +51,15 @@ impl Tokens {
                 .find(|(key, _)| key.eq_ignore_ascii_case(name))
                 .map(|(_, value)| value.as_str())
         };
-        let user = match field("grant_type") {
+        let (grant, user) = match field("grant_type") {
             None | Some("") => {
                 return Err(oauth_error("invalid_request", "grant_type is missing."));
             }
             Some("password") => {
                 let name = field("username").unwrap_or_default();
                 let password = field("password").unwrap_or_default();
-                self.users
+                let user = self
+                    .users
                     .iter()
                     .find(|user| {
                         user.name.eq_ignore_ascii_case(name) && user.password.expose() == password
@@ -66,16 +67,18 @@ impl Tokens {
                     .map(|user| user.name.clone())
                     .ok_or_else(|| {
                         oauth_error("invalid_grant", "The user name or password is incorrect.")
-                    })?
+                    })?;
+                (GrantType::Password, user)
             }
             Some("refresh_token") => {
                 let token = field("refresh_token").unwrap_or_default();
-                self.issued().refresh.remove(token).ok_or_else(|| {
+                let user = self.issued().refresh.remove(token).ok_or_else(|| {
                     oauth_error(
                         "invalid_grant",
                         "The refresh token is unknown, expired or already used.",
                     )
-                })?
+                })?;
+                (GrantType::RefreshToken, user)
             }
             Some(_) => {
                 return Err(oauth_error(
@@ -84,7 +87,7 @@ impl Tokens {
                 ));
             }
         };
-        Ok(self.issue(user))
+        Ok((grant, self.issue(user)))
     }
 
     fn issue(&self, user: String) -> TokenResponse {
@@ -155,9 +158,10 @@ mod tests {
     #[test]
     fn password_grant_checks_the_password_exactly_and_the_name_loosely() {
         let tokens = tokens(Duration::from_secs(60));
-        let ok = tokens
+        let (grant, ok) = tokens
             .grant(b"grant_type=password&username=contoso%5CADMIN&password=pw&refresh_token=")
             .unwrap();
+        assert_eq!(grant, GrantType::Password);
         assert_eq!(ok.user_name, "CONTOSO\\admin");
         assert_eq!(ok.expires_in, 60);
         assert!(tokens.authorized(Some(&format!("Bearer {}", ok.access_token.expose()))));
@@ -171,7 +175,7 @@ mod tests {
     #[test]
     fn refresh_tokens_work_once() {
         let tokens = tokens(Duration::from_secs(60));
-        let first = tokens
+        let (_, first) = tokens
             .grant(b"grant_type=password&username=contoso%5Cadmin&password=pw")
             .unwrap();
         let refresh = first.refresh_token.unwrap();
@@ -179,7 +183,8 @@ mod tests {
             "grant_type=refresh_token&refresh_token={}",
             refresh.expose()
         );
-        let second = tokens.grant(form.as_bytes()).unwrap();
+        let (grant, second) = tokens.grant(form.as_bytes()).unwrap();
+        assert_eq!(grant, GrantType::RefreshToken);
         assert_ne!(second.access_token, first.access_token);
         assert_eq!(
             tokens.grant(form.as_bytes()).unwrap_err().error,
@@ -190,7 +195,7 @@ mod tests {
     #[test]
     fn expired_and_malformed_tokens_are_refused() {
         let tokens = tokens(Duration::ZERO);
-        let issued = tokens
+        let (_, issued) = tokens
             .grant(b"grant_type=password&username=contoso%5Cadmin&password=pw")
             .unwrap();
         let token = issued.access_token.expose();

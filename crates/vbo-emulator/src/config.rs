@@ -137,7 +137,12 @@ pub enum Tls {
 /// For each organizations request one draw decides, in this order, whether the connection is
 /// reset, a 503 is answered, or a 429 is answered; the three rates therefore add up to at most
 /// 1 and each is observed at its own rate. A request that gets through and changes something
-/// (a create or an update that succeeded) then draws again against `commit_then_fail_rate`.
+/// (a create, an update or a delete that succeeded) then draws again, once, against
+/// `commit_then_fail_rate` and `slow_answer_rate`, which likewise add up to at most 1.
+///
+/// Faults can be changed while the emulator runs, with
+/// [`EmulatorHandle::set_faults`](crate::EmulatorHandle::set_faults): a test can set the
+/// server up without faults, then turn them on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
     /// Delay before handling each request, drawn uniformly from the range.
@@ -151,10 +156,17 @@ pub struct Faults {
     /// Share of organizations requests whose connection is closed without an answer, before
     /// anything is done. From 0 to 1.
     pub reset_rate: f64,
-    /// Share of successful creates and updates that are carried out and then answered with
-    /// `500` or with a closed connection (half each): the ambiguous case a client must survive
-    /// without creating duplicates. From 0 to 1.
+    /// Share of successful creates, updates and deletes that are carried out and then answered
+    /// with `500` or with a closed connection (half each): the ambiguous case a client must
+    /// survive without creating duplicates. From 0 to 1.
     pub commit_then_fail_rate: f64,
+    /// Share of successful creates, updates and deletes that are carried out and then answered
+    /// only after [`slow_answer_delay`](Self::slow_answer_delay): with a delay longer than a
+    /// client's request timeout, the client gives up on a change that was made. From 0 to 1.
+    pub slow_answer_rate: f64,
+    /// How long a slow answer waits after the change was made. With no delay the fault changes
+    /// nothing.
+    pub slow_answer_delay: Duration,
     /// Seed of the random draws, so that a run with the same requests in the same order sees
     /// the same faults. Default: a random seed.
     pub seed: Option<u64>,

@@ -1,6 +1,6 @@
 //! Misbehaviour on purpose: the random draws that decide which request fails and how.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -21,7 +21,7 @@ pub(crate) enum Before {
     Throttle,
 }
 
-/// What happens to the answer of a create or update that was carried out.
+/// What happens to the answer of a create, update or delete that was carried out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AfterCommit {
     /// Answer normally.
@@ -30,24 +30,120 @@ pub(crate) enum AfterCommit {
     Fail,
     /// Close the connection although the change was made.
     Drop,
+    /// Answer normally, but only after this long: a client with a shorter timeout gives up on
+    /// a change that was made.
+    Delay(Duration),
 }
 
+/// The faults in force and the generator of their draws, which [`FaultInjector::set`] can
+/// replace while the emulator runs.
 pub(crate) struct FaultInjector {
+    state: Mutex<State>,
+}
+
+struct State {
     faults: Faults,
-    rng: Mutex<StdRng>,
+    rng: StdRng,
 }
 
 impl FaultInjector {
     /// Checks the rates and the latency range, and seeds the generator.
     pub(crate) fn new(faults: Faults) -> Result<Self, EmulatorError> {
+        Ok(Self {
+            state: Mutex::new(State::new(faults)?),
+        })
+    }
+
+    /// Replaces the faults in force, and reseeds the generator from the new seed. The faults
+    /// in force stay as they were when `faults` is invalid.
+    pub(crate) fn set(&self, faults: Faults) -> Result<(), EmulatorError> {
+        let state = State::new(faults)?;
+        *self.state() = state;
+        Ok(())
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How long to wait before handling a request.
+    pub(crate) fn latency(&self) -> Duration {
+        let mut state = self.state();
+        let Some(range) = state.faults.latency.clone() else {
+            return Duration::ZERO;
+        };
+        let (start, end) = (nanos(*range.start()), nanos(*range.end()));
+        Duration::from_nanos(state.rng.random_range(start..=end))
+    }
+
+    /// One draw decides whether an organizations request is reset, refused or throttled.
+    pub(crate) fn before(&self) -> Before {
+        let mut state = self.state();
+        let Faults {
+            reset_rate,
+            error_rate,
+            throttle_rate,
+            ..
+        } = state.faults;
+        if reset_rate + error_rate + throttle_rate == 0.0 {
+            return Before::Pass;
+        }
+        let roll: f64 = state.rng.random();
+        if roll < reset_rate {
+            Before::Reset
+        } else if roll < reset_rate + error_rate {
+            Before::Error
+        } else if roll < reset_rate + error_rate + throttle_rate {
+            Before::Throttle
+        } else {
+            Before::Pass
+        }
+    }
+
+    /// Whether the answer to a change that was made is lost, and how, or delayed. One draw
+    /// decides between losing it (`commit_then_fail_rate`), delaying it (`slow_answer_rate`)
+    /// and answering at once.
+    pub(crate) fn after_commit(&self) -> AfterCommit {
+        let mut state = self.state();
+        let Faults {
+            commit_then_fail_rate,
+            slow_answer_rate,
+            slow_answer_delay,
+            ..
+        } = state.faults;
+        if commit_then_fail_rate + slow_answer_rate == 0.0 {
+            return AfterCommit::Answer;
+        }
+        let (roll, drop): (f64, bool) = (state.rng.random(), state.rng.random());
+        if roll < commit_then_fail_rate {
+            if drop {
+                AfterCommit::Drop
+            } else {
+                AfterCommit::Fail
+            }
+        } else if roll < commit_then_fail_rate + slow_answer_rate {
+            AfterCommit::Delay(slow_answer_delay)
+        } else {
+            AfterCommit::Answer
+        }
+    }
+}
+
+impl State {
+    fn new(faults: Faults) -> Result<Self, EmulatorError> {
         for (setting, value) in [
             ("error_rate", faults.error_rate),
             ("throttle_rate", faults.throttle_rate),
             ("reset_rate", faults.reset_rate),
             ("commit_then_fail_rate", faults.commit_then_fail_rate),
+            ("slow_answer_rate", faults.slow_answer_rate),
             (
                 "reset_rate + error_rate + throttle_rate",
                 faults.reset_rate + faults.error_rate + faults.throttle_rate,
+            ),
+            (
+                "commit_then_fail_rate + slow_answer_rate",
+                faults.commit_then_fail_rate + faults.slow_answer_rate,
             ),
         ] {
             if !(0.0..=1.0).contains(&value) {
@@ -66,60 +162,7 @@ impl FaultInjector {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => rand::make_rng(),
         };
-        Ok(Self {
-            faults,
-            rng: Mutex::new(rng),
-        })
-    }
-
-    fn draw<T>(&self, draw: impl FnOnce(&mut StdRng) -> T) -> T {
-        draw(&mut self.rng.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// How long to wait before handling a request.
-    pub(crate) fn latency(&self) -> Duration {
-        let Some(range) = &self.faults.latency else {
-            return Duration::ZERO;
-        };
-        let (start, end) = (nanos(*range.start()), nanos(*range.end()));
-        Duration::from_nanos(self.draw(|rng| rng.random_range(start..=end)))
-    }
-
-    /// One draw decides whether an organizations request is reset, refused or throttled.
-    pub(crate) fn before(&self) -> Before {
-        let Faults {
-            reset_rate,
-            error_rate,
-            throttle_rate,
-            ..
-        } = self.faults;
-        if reset_rate + error_rate + throttle_rate == 0.0 {
-            return Before::Pass;
-        }
-        let roll: f64 = self.draw(|rng| rng.random());
-        if roll < reset_rate {
-            Before::Reset
-        } else if roll < reset_rate + error_rate {
-            Before::Error
-        } else if roll < reset_rate + error_rate + throttle_rate {
-            Before::Throttle
-        } else {
-            Before::Pass
-        }
-    }
-
-    /// Whether the answer to a change that was made is lost, and how.
-    pub(crate) fn after_commit(&self) -> AfterCommit {
-        let rate = self.faults.commit_then_fail_rate;
-        if rate == 0.0 {
-            return AfterCommit::Answer;
-        }
-        let (roll, drop): (f64, bool) = self.draw(|rng| (rng.random(), rng.random()));
-        match (roll < rate, drop) {
-            (false, _) => AfterCommit::Answer,
-            (true, false) => AfterCommit::Fail,
-            (true, true) => AfterCommit::Drop,
-        }
+        Ok(Self { faults, rng })
     }
 }
 
@@ -206,5 +249,56 @@ mod tests {
         assert!(outcomes.contains(&AfterCommit::Fail));
         assert!(outcomes.contains(&AfterCommit::Drop));
         assert!(!outcomes.contains(&AfterCommit::Answer));
+    }
+
+    #[test]
+    fn slow_answers_share_the_draw_with_lost_ones() {
+        let delay = Duration::from_millis(700);
+        let faults = injector(Faults {
+            commit_then_fail_rate: 0.5,
+            slow_answer_rate: 0.5,
+            slow_answer_delay: delay,
+            seed: Some(3),
+            ..Faults::default()
+        });
+        let outcomes: Vec<AfterCommit> = (0..100).map(|_| faults.after_commit()).collect();
+        assert!(outcomes.contains(&AfterCommit::Delay(delay)));
+        assert!(outcomes.contains(&AfterCommit::Fail) || outcomes.contains(&AfterCommit::Drop));
+        assert!(!outcomes.contains(&AfterCommit::Answer));
+        assert!(matches!(
+            FaultInjector::new(Faults {
+                commit_then_fail_rate: 0.6,
+                slow_answer_rate: 0.6,
+                ..Faults::default()
+            }),
+            Err(EmulatorError::InvalidRate {
+                setting: "commit_then_fail_rate + slow_answer_rate",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn faults_can_be_replaced_and_an_invalid_replacement_changes_nothing() {
+        let faults = injector(Faults::default());
+        assert_eq!(faults.before(), Before::Pass);
+        faults
+            .set(Faults {
+                error_rate: 1.0,
+                ..Faults::default()
+            })
+            .unwrap();
+        assert_eq!(faults.before(), Before::Error);
+        assert!(
+            faults
+                .set(Faults {
+                    throttle_rate: 2.0,
+                    ..Faults::default()
+                })
+                .is_err()
+        );
+        assert_eq!(faults.before(), Before::Error);
+        faults.set(Faults::default()).unwrap();
+        assert_eq!(faults.before(), Before::Pass);
     }
 }

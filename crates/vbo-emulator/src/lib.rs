@@ -24,7 +24,7 @@
 //!
 //! And it misbehaves on purpose, reproducibly, when asked: latency, `503`, `429` with
 //! `Retry-After`, connections closed without an answer, and changes that are made but whose
-//! answer is lost. See [`Faults`].
+//! answer is lost or comes too late. See [`Faults`].
 //!
 //! ```
 //! use vbo_emulator::{Emulator, EmulatorConfig, Faults};
@@ -61,5 +61,5 @@ pub use config::{
 };
 pub use error::EmulatorError;
 pub use server::{Emulator, EmulatorHandle};
-pub use stats::{FaultCounts, RequestCounts};
+pub use stats::{FaultCounts, RequestCounts, TokenCounts};
 pub use store::StoredOrganization;

@@ -22,7 +22,7 @@ use crate::faults::{AfterCommit, Before, FaultInjector};
 use crate::read_body::parse_body;
 use crate::stats::{Stats, bump};
 use crate::store::{Store, StoreError, StoredOrganization};
-use crate::{EmulatorConfig, EmulatorError, RequestCounts, seed, tls, validate};
+use crate::{EmulatorConfig, EmulatorError, Faults, RequestCounts, seed, tls, validate};
 
 /// Largest request body read, as the real server's default limits go: 4 MiB.
 const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -132,6 +132,11 @@ impl EmulatorHandle {
         &self.base_url
     }
 
+    /// The REST API versions served, each under its own prefix (`/v8/`).
+    pub fn api_versions(&self) -> &[RestApiVersion] {
+        &self.app.versions
+    }
+
     /// The address the server listens on, with the port the system chose.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
@@ -151,6 +156,13 @@ impl EmulatorHandle {
     /// What was asked and what was done so far.
     pub fn request_counts(&self) -> RequestCounts {
         self.app.stats.snapshot()
+    }
+
+    /// Replaces the faults in force from the next request on, reseeding their draws; the
+    /// faults stay as they were if `faults` is invalid. Tests use it to set the server up
+    /// without faults, then turn them on.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), EmulatorError> {
+        self.app.faults.set(faults)
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to five seconds), and
@@ -328,6 +340,7 @@ impl App {
         self.stats.request(resource.route(version, &parts.method));
         let latency = self.faults.latency();
         if !latency.is_zero() {
+            bump(&self.stats.delayed);
             tokio::time::sleep(latency).await;
         }
         let served = version.filter(|version| self.versions.contains(version));
@@ -400,7 +413,7 @@ impl App {
             (Method::DELETE, Resource::Organization(id)) => match self.store.delete(id).await {
                 Ok(()) => {
                     bump(&self.stats.deleted);
-                    status_only(dialect.deleted_status).into()
+                    self.after_commit(status_only(dialect.deleted_status)).await
                 }
                 Err(error) => store_error(error, id).into(),
             },
@@ -421,8 +434,11 @@ impl App {
                 "The antiforgery token is missing: send disable_antiforgery_token=true.",
             );
         }
-        let mut response = match self.tokens.grant(&bytes) {
-            Ok(token) => json(StatusCode::OK, &token),
+        let granted = self.tokens.grant(&bytes);
+        self.stats
+            .token(granted.as_ref().ok().map(|(grant, _)| *grant));
+        let mut response = match granted {
+            Ok((_, token)) => json(StatusCode::OK, &token),
             // v3 answers in OAuth's shape; later versions with their `{message}` body.
             Err(error) if dialect.version == RestApiVersion::V3 => {
                 json(StatusCode::BAD_REQUEST, &error)
@@ -518,7 +534,7 @@ impl App {
                 {
                     response.headers_mut().insert(header::LOCATION, location);
                 }
-                self.after_commit(response)
+                self.after_commit(response).await
             }
             Err(error) => store_error(error, "").into(),
         }
@@ -533,15 +549,21 @@ impl App {
             Ok(_) => {
                 bump(&self.stats.updated);
                 self.after_commit(StatusCode::NO_CONTENT.into_response())
+                    .await
             }
             Err(error) => store_error(error, id).into(),
         }
     }
 
-    /// A change was made: answer as asked, or lose the answer on purpose.
-    fn after_commit(&self, response: Response) -> Outcome {
+    /// A change was made: answer as asked, or lose or delay the answer on purpose.
+    async fn after_commit(&self, response: Response) -> Outcome {
         match self.faults.after_commit() {
             AfterCommit::Answer => response.into(),
+            AfterCommit::Delay(delay) => {
+                bump(&self.stats.slow_answers);
+                tokio::time::sleep(delay).await;
+                response.into()
+            }
             AfterCommit::Fail => {
                 bump(&self.stats.commit_then_fail);
                 message(StatusCode::INTERNAL_SERVER_ERROR, "An error has occurred.").into()

@@ -1,5 +1,6 @@
 //! The binary's error: a message for the user, an optional hint, and nothing else. Every error
-//! exits with status 1; only `plan --detailed-exitcode` uses 2, and for success.
+//! exits with status 1; only `plan --detailed-exitcode` uses 2, and for success, and an
+//! interrupted apply 130, after reporting what it did.
 
 use std::fmt;
 

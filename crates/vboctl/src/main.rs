@@ -3,7 +3,7 @@
 //!
 //! This file only parses arguments, dispatches to [`commands`] and maps outcomes to exit codes:
 //! 0 success, 1 any error (usage errors included), 2 only for `plan --detailed-exitcode` when
-//! there are changes.
+//! there are changes, 130 when Ctrl-C interrupted `apply`.
 
 use std::process::ExitCode;
 
@@ -13,6 +13,7 @@ mod commands;
 mod connection;
 mod error;
 mod files;
+mod interrupt;
 mod logging;
 mod ui;
 
@@ -80,6 +81,7 @@ fn main() -> ExitCode {
         Ok(Status::Success) => ExitCode::SUCCESS,
         Ok(Status::Failure) => ExitCode::FAILURE,
         Ok(Status::ChangesPresent) => ExitCode::from(2),
+        Ok(Status::Interrupted) => ExitCode::from(interrupt::EXIT_CODE),
         Err(error) => {
             ui.error(&error.to_string(), error.hint());
             ExitCode::FAILURE

@@ -1,7 +1,8 @@
 //! Verification after a run: what the server reports must match what each step promised.
 
 use std::time::Duration;
-use vbo_model::RestApiVersion::V3;
+
+use vbo_model::RestApiVersion::V8;
 
 use vbo_apply::{Step, StepKind, StepOutcome, StepResult, Unconverged, verify};
 use vbo_model::Organization;
@@ -30,7 +31,7 @@ fn observed(name: &str, spec: &vbo_model::Spec, id: &str) -> Organization {
 
 #[test]
 fn a_server_that_renamed_the_organization_is_named_with_the_fix() {
-    let desired = desired(1);
+    let desired = desired(V8, 1);
     let wanted = &desired[0];
     let results = [result(
         &wanted.name,
@@ -46,7 +47,7 @@ fn a_server_that_renamed_the_organization_is_named_with_the_fix() {
         &results,
         &desired,
         &[observed("example.onmicrosoft.com", &wanted.spec, "1")],
-        V3,
+        V8,
     );
     assert_eq!(
         problems,
@@ -66,7 +67,7 @@ fn a_server_that_renamed_the_organization_is_named_with_the_fix() {
 
 #[test]
 fn a_converged_run_has_no_problems_and_a_lingering_delete_is_one() {
-    let desired = desired(2);
+    let desired = desired(V8, 2);
     let results = [
         result(
             &desired[0].name,
@@ -85,14 +86,14 @@ fn a_converged_run_has_no_problems_and_a_lingering_delete_is_one() {
         ),
     ];
     let converged = [observed(&desired[0].name, &desired[0].spec, "1")];
-    assert_eq!(verify(&results, &desired, &converged, V3), []);
+    assert_eq!(verify(&results, &desired, &converged, V8), []);
 
     let lingering = [
         observed(&desired[0].name, &desired[0].spec, "1"),
         observed("gone.example.com", &desired[1].spec, "9"),
     ];
     assert_eq!(
-        verify(&results, &desired, &lingering, V3),
+        verify(&results, &desired, &lingering, V8),
         [Unconverged::StillPresent {
             name: "gone.example.com".into(),
             id: "9".into()
@@ -102,7 +103,7 @@ fn a_converged_run_has_no_problems_and_a_lingering_delete_is_one() {
 
 #[test]
 fn an_update_the_server_did_not_take_is_reported_with_its_fields() {
-    let desired = desired(2);
+    let desired = desired(V8, 2);
     let wanted = &desired[1];
     let results = [result(
         &wanted.name,
@@ -114,7 +115,7 @@ fn an_update_the_server_did_not_take_is_reported_with_its_fields() {
     )];
     let mut stale = observed(&wanted.name, &wanted.spec, "2");
     stale.state.exchange_settings.as_mut().unwrap().use_ssl = Some(false);
-    let problems = verify(&results, &desired, &[stale], V3);
+    let problems = verify(&results, &desired, &[stale], V8);
     assert_eq!(
         problems,
         [Unconverged::StillDiffers {

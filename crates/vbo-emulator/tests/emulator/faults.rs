@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use vbo_emulator::{Emulator, EmulatorConfig, EmulatorError, Faults};
 
-use crate::support::{Api, client, login, office365};
+use crate::support::{Api, client, login, office365, token_request};
 
 const REQUESTS: usize = 400;
 
@@ -193,6 +193,176 @@ async fn commit_then_fail_makes_the_change_and_loses_the_answer() {
 }
 
 #[tokio::test]
+async fn commit_then_fail_loses_the_answer_of_deletes_too() {
+    let api = Api::default().await;
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        let created = api.create(&office365(&format!("tenant-{n}.com"))).await;
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    api.emulator
+        .set_faults(Faults {
+            commit_then_fail_rate: 1.0,
+            seed: Some(9),
+            ..Faults::default()
+        })
+        .unwrap();
+    let (mut failed, mut dropped) = (0, 0);
+    for id in &ids {
+        let result = api
+            .client
+            .delete(api.url(&format!("/v3/Organizations/{id}")))
+            .bearer_auth(&api.token)
+            .send()
+            .await;
+        match result.map(|response| response.status()) {
+            Ok(StatusCode::INTERNAL_SERVER_ERROR) => failed += 1,
+            Ok(other) => panic!("unexpected {other}"),
+            Err(_) => dropped += 1,
+        }
+    }
+    assert!(failed > 0 && dropped > 0, "both ways: {failed} / {dropped}");
+    // Every delete happened, whatever the client was told; a second one finds nothing.
+    assert!(api.emulator.organizations().is_empty());
+    let counts = api.emulator.request_counts();
+    assert_eq!(counts.deleted, 20);
+    assert_eq!(counts.faults.commit_then_fail, 20);
+    assert_eq!(api.delete(&ids[0]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(api.emulator.request_counts().faults.commit_then_fail, 20);
+}
+
+#[tokio::test]
+async fn slow_answers_come_after_the_change_was_made() {
+    let api = Api::default().await;
+    let delay = Duration::from_millis(400);
+    api.emulator
+        .set_faults(Faults {
+            slow_answer_rate: 1.0,
+            slow_answer_delay: delay,
+            ..Faults::default()
+        })
+        .unwrap();
+    // A client that waits long enough gets the answer, late.
+    let started = Instant::now();
+    let created = api.create(&office365("slow.com")).await;
+    assert!(started.elapsed() >= delay);
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // A client that gives up first has made the change all the same: create, update, delete.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let requests = [
+        impatient
+            .post(api.url("/v3/Organizations"))
+            .json(&office365("impatient.com")),
+        impatient
+            .put(api.url(&format!("/v3/Organizations/{id}")))
+            .json(&office365("renamed.com")),
+    ];
+    for request in requests {
+        let error = request.bearer_auth(&api.token).send().await.unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
+    }
+    let names: Vec<String> = api
+        .emulator
+        .organizations()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["renamed.com", "impatient.com"]);
+    let error = impatient
+        .delete(api.url(&format!("/v3/Organizations/{id}")))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(api.emulator.organizations().len(), 1);
+    let counts = api.emulator.request_counts();
+    assert_eq!((counts.created, counts.updated, counts.deleted), (2, 1, 1));
+    assert_eq!(counts.faults.slow_answers, 4);
+    assert_eq!(counts.faults.commit_then_fail, 0);
+}
+
+#[tokio::test]
+async fn token_grants_are_counted_by_kind() {
+    let api = Api::default().await;
+    let response = token_request(
+        &api.client,
+        api.emulator.base_url(),
+        &[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", "vboctl-demo"),
+        ],
+    )
+    .await;
+    let refresh = crate::support::body_json(response).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..2 {
+        // The second use of the refresh token is refused.
+        token_request(
+            &api.client,
+            api.emulator.base_url(),
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    }
+    let tokens = api.emulator.request_counts().tokens;
+    // Two logins (the one of `Api::default` too), one renewal, one refusal.
+    assert_eq!((tokens.password, tokens.refresh, tokens.refused), (2, 1, 1));
+}
+
+#[tokio::test]
+async fn counts_since_an_earlier_snapshot_are_the_difference() {
+    let api = faulty(Faults {
+        error_rate: 0.5,
+        ..Faults::default()
+    })
+    .await;
+    let before = api.emulator.request_counts();
+    let errors = count_faults(&api, Seen::Status(StatusCode::SERVICE_UNAVAILABLE)).await;
+    let during = api.emulator.request_counts().since(&before);
+    assert_eq!(during.route("GET /v3/Organizations"), REQUESTS as u64);
+    assert_eq!(during.route("POST /v3/Token"), 0);
+    assert_eq!(during.faults.errors, errors as u64);
+    assert_eq!(during.tokens.password, 0);
+    assert_eq!(before.tokens.password, 1);
+}
+
+#[tokio::test]
+async fn faults_changed_while_running_apply_from_the_next_request() {
+    let api = Api::default().await;
+    assert_eq!(list(&api).await, Seen::Status(StatusCode::OK));
+    api.emulator
+        .set_faults(Faults {
+            error_rate: 1.0,
+            ..Faults::default()
+        })
+        .unwrap();
+    assert_eq!(
+        list(&api).await,
+        Seen::Status(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    let refused = api.emulator.set_faults(Faults {
+        reset_rate: 1.5,
+        ..Faults::default()
+    });
+    assert!(matches!(refused, Err(EmulatorError::InvalidRate { .. })));
+    assert_eq!(
+        list(&api).await,
+        Seen::Status(StatusCode::SERVICE_UNAVAILABLE),
+        "an invalid change leaves the faults as they were"
+    );
+    api.emulator.set_faults(Faults::default()).unwrap();
+    assert_eq!(list(&api).await, Seen::Status(StatusCode::OK));
+}
+
+#[tokio::test]
 async fn the_same_seed_and_requests_give_the_same_faults() {
     let faults = Faults {
         error_rate: 0.2,
@@ -232,6 +402,11 @@ async fn latency_delays_every_request_within_its_range() {
         assert_eq!(list(&api).await, Seen::Status(StatusCode::OK));
         assert!(started.elapsed() >= Duration::from_millis(40));
     }
+    assert_eq!(
+        api.emulator.request_counts().faults.delayed,
+        5 + 1,
+        "the login too"
+    );
 }
 
 #[tokio::test]

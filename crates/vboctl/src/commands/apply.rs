@@ -18,6 +18,7 @@ use crate::commands::plan::{ScopeArgs, prepare};
 use crate::commands::show::read_plan_file;
 use crate::connection::ConnectionArgs;
 use crate::error::CliError;
+use crate::interrupt;
 use crate::ui::{Ui, count, printable};
 
 /// How to report an apply.
@@ -36,8 +37,10 @@ pub(crate) enum ApplyFormat {
 /// terminal (without one it refuses unless --auto-approve). From a saved plan (--plan FILE), it
 /// applies without a prompt after checking that the server has not changed since. Changes run
 /// concurrently, each reported as it finishes; the result is verified by planning again. A create
-/// whose answer is lost is never sent twice blindly, so re-running after any failure converges.
-/// Exit code 0 when every change applied and verified, 1 otherwise.
+/// whose answer is lost or late is never sent twice blindly, so re-running after any failure
+/// converges. Ctrl-C stops starting changes, lets those in flight finish and reports what was
+/// not started; a second Ctrl-C stops at once. Exit code 0 when every change applied and
+/// verified, 130 when interrupted, 1 otherwise.
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
     /// Manifest files or directories to read (default: the current directory).
@@ -98,16 +101,13 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
     } else {
         Scope::All
     };
-    execute(
-        &client,
-        &plan,
-        &desired,
-        scope,
-        usize::from(args.parallelism),
-        args.format,
-        ui,
-    )
-    .await
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        // A request sent just before Ctrl-C may take this long to be answered.
+        grace: Duration::from_secs(args.connection.request_timeout.max(1)),
+        ..ApplyOptions::default()
+    };
+    execute(&client, &plan, &desired, scope, options, args.format, ui).await
 }
 
 /// Reads a saved plan and checks that it still describes the server: same server, every
@@ -275,6 +275,8 @@ fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Resul
 struct Report {
     format_version: &'static str,
     server: String,
+    /// Whether Ctrl-C stopped the run: the changes `not-started` were never sent.
+    interrupted: bool,
     results: Vec<ResultEntry>,
     skipped: Vec<String>,
     unconverged: Vec<String>,
@@ -300,10 +302,12 @@ struct ResultEntry {
 #[derive(Default, Serialize)]
 struct Summary {
     created: usize,
+    created_elsewhere: usize,
     updated: usize,
     deleted: usize,
     failed: usize,
     skipped: usize,
+    not_started: usize,
 }
 
 async fn execute(
@@ -311,7 +315,7 @@ async fn execute(
     plan: &Plan,
     desired: &[Desired],
     scope: Scope,
-    parallelism: usize,
+    options: ApplyOptions,
     format: ApplyFormat,
     ui: &Ui,
 ) -> Result<Status, CliError> {
@@ -319,7 +323,7 @@ async fn execute(
         .map_err(|e| CliError::message(format!("cannot apply the plan: {e}")))?;
     if steps.is_empty() && skipped.is_empty() {
         if format == ApplyFormat::Json {
-            print_report(client, &[], &skipped, &[]);
+            print_report(client, &[], &skipped, &[], false);
         } else {
             println!("Nothing to apply.");
         }
@@ -334,10 +338,9 @@ async fn execute(
         );
         bar
     });
-    let options = ApplyOptions {
-        parallelism,
-        ..ApplyOptions::default()
-    };
+    // From here on Ctrl-C no longer ends the process: it stops the run in an orderly way.
+    let cancel = options.cancel.clone();
+    interrupt::watch(cancel.clone(), *ui);
     let results = vbo_apply::apply(client, steps, &options, |result| {
         if text {
             let line = result_line(result, ui.stdout_color);
@@ -365,16 +368,29 @@ async fn execute(
         )],
     };
 
+    let interrupted = cancel.is_cancelled();
+    let summary = summarize(&results, skipped.len());
     if format == ApplyFormat::Json {
-        print_report(client, &results, &skipped, &unconverged);
+        print_report(client, &results, &skipped, &unconverged, interrupted);
     } else {
         for address in &skipped {
             println!("  skipped {address} (--create-only)");
         }
-        println!("{}", summary_line(&summarize(&results, skipped.len())));
+        println!("{}", summary_line(&summary, interrupted));
         for problem in &unconverged {
             ui.error(&printable(problem), None);
         }
+    }
+    if interrupted {
+        ui.error(
+            &format!(
+                "apply was interrupted: {} not started, {} failed",
+                count(summary.not_started, "change"),
+                count(summary.failed, "change")
+            ),
+            Some("run apply again: it plans anew and carries on from where this run stopped"),
+        );
+        return Ok(Status::Interrupted);
     }
     let failed = results.iter().filter(|r| !r.outcome.is_success()).count();
     if failed == 0 && unconverged.is_empty() {
@@ -399,21 +415,37 @@ fn summarize(results: &[StepResult], skipped: usize) -> Summary {
     for result in results {
         match result.outcome {
             StepOutcome::Created { .. } | StepOutcome::Adopted { .. } => summary.created += 1,
+            StepOutcome::CreatedElsewhere { .. } => summary.created_elsewhere += 1,
             StepOutcome::Updated => summary.updated += 1,
             StepOutcome::Deleted => summary.deleted += 1,
             StepOutcome::Failed { .. } => summary.failed += 1,
+            StepOutcome::NotStarted => summary.not_started += 1,
         }
     }
     summary
 }
 
-fn summary_line(summary: &Summary) -> String {
+fn summary_line(summary: &Summary, interrupted: bool) -> String {
     let mut line = format!(
-        "Apply complete: {} created, {} updated, {} deleted, {} failed.",
-        summary.created, summary.updated, summary.deleted, summary.failed
+        "Apply {}: {} created, {} updated, {} deleted, {} failed.",
+        if interrupted {
+            "interrupted"
+        } else {
+            "complete"
+        },
+        summary.created,
+        summary.updated,
+        summary.deleted,
+        summary.failed
     );
-    if summary.skipped > 0 {
-        line.push_str(&format!(" {} skipped.", summary.skipped));
+    for (n, what) in [
+        (summary.created_elsewhere, "created elsewhere"),
+        (summary.not_started, "not started"),
+        (summary.skipped, "skipped"),
+    ] {
+        if n > 0 {
+            line.push_str(&format!(" {n} {what}."));
+        }
     }
     line
 }
@@ -438,9 +470,20 @@ fn result_line(result: &StepResult, colored: bool) -> String {
                 printable(id)
             ),
         ),
+        StepOutcome::CreatedElsewhere { id, .. } => (
+            '+',
+            format!(
+                "created elsewhere {name} (id {}) {took}; made meanwhile by someone else, as the manifest describes it",
+                printable(id)
+            ),
+        ),
         StepOutcome::Updated => ('~', format!("updated {name} {took}")),
         StepOutcome::Deleted => ('-', format!("deleted {name} {took}")),
         StepOutcome::Failed { message } => ('x', format!("failed {name}: {}", printable(message))),
+        // Nothing was sent: no glyph, as for the changes --create-only skips.
+        StepOutcome::NotStarted => {
+            return format!("  not started: {} {name}", result.step.action());
+        }
     };
     if !colored {
         return format!("{glyph} {text}");
@@ -457,10 +500,14 @@ fn print_report(
     results: &[StepResult],
     skipped: &[String],
     unconverged: &[String],
+    interrupted: bool,
 ) {
     let report = Report {
-        format_version: "1.0",
+        // 1.1 added `interrupted`, the statuses `created-elsewhere` and `not-started`, and
+        // their counts in the summary.
+        format_version: "1.1",
         server: client.server().to_owned(),
+        interrupted,
         results: results.iter().map(entry).collect(),
         skipped: skipped.to_vec(),
         unconverged: unconverged.to_vec(),
@@ -472,27 +519,24 @@ fn print_report(
 }
 
 fn entry(result: &StepResult) -> ResultEntry {
-    let (status, id, server_name, message) = match &result.outcome {
-        StepOutcome::Created { id, server_name } => {
-            ("created", Some(id.clone()), Some(server_name.clone()), None)
+    let (id, server_name, message) = match &result.outcome {
+        StepOutcome::Created { id, server_name }
+        | StepOutcome::Adopted { id, server_name }
+        | StepOutcome::CreatedElsewhere { id, server_name } => {
+            (Some(id.clone()), Some(server_name.clone()), None)
         }
-        StepOutcome::Adopted { id, server_name } => {
-            ("adopted", Some(id.clone()), Some(server_name.clone()), None)
+        StepOutcome::Updated | StepOutcome::Deleted | StepOutcome::NotStarted => {
+            (step_id(&result.step.kind), None, None)
         }
-        StepOutcome::Updated => ("updated", step_id(&result.step.kind), None, None),
-        StepOutcome::Deleted => ("deleted", step_id(&result.step.kind), None, None),
-        StepOutcome::Failed { message } => (
-            "failed",
-            step_id(&result.step.kind),
-            None,
-            Some(message.clone()),
-        ),
+        StepOutcome::Failed { message } => {
+            (step_id(&result.step.kind), None, Some(message.clone()))
+        }
     };
     ResultEntry {
         address: result.step.address.clone(),
         name: result.step.name.clone(),
         action: result.step.action(),
-        status,
+        status: result.outcome.label(),
         id,
         server_name,
         message,

@@ -85,10 +85,21 @@ pub(crate) struct EmulatorArgs {
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
     reset_rate: f64,
 
-    /// Make this share of creates and updates, then answer 500 or close the connection
-    /// (0 to 1).
+    /// Make this share of creates, updates and deletes, then answer 500 or close the
+    /// connection (0 to 1).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
     commit_then_fail_rate: f64,
+
+    /// Make this share of creates, updates and deletes, then answer only after
+    /// --slow-answer-delay (0 to 1). With a delay past the client's --request-timeout, the
+    /// client gives up on a change that was made.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
+    slow_answer_rate: f64,
+
+    /// How long a slow answer waits, in milliseconds. The default is just past vboctl's
+    /// default request timeout of 60 seconds.
+    #[arg(long, value_name = "MS", default_value_t = 61_000)]
+    slow_answer_delay: u64,
 
     /// Lifetime of access tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
@@ -169,10 +180,17 @@ fn print_banner(
     cert_out: Option<&Path>,
     args: &EmulatorArgs,
 ) {
-    println!(
-        "vboctl emulator: a stand-in for the REST API of Veeam Backup for Microsoft 365"
-    );
+    println!("vboctl emulator: a stand-in for the REST API of Veeam Backup for Microsoft 365");
     println!("  listening on  {}", emulator.base_url());
+    println!(
+        "  REST API      {}",
+        emulator
+            .api_versions()
+            .iter()
+            .map(|version| format!("/{version}/"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     if let Some(path) = cert_out {
         let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
         println!(
@@ -217,6 +235,12 @@ fn describe_faults(args: &EmulatorArgs) -> Option<String> {
         if rate > 0.0 {
             parts.push(format!("{name} {rate}"));
         }
+    }
+    if args.slow_answer_rate > 0.0 {
+        parts.push(format!(
+            "slow answer {} after {} ms",
+            args.slow_answer_rate, args.slow_answer_delay
+        ));
     }
     if parts.is_empty() {
         return None;
@@ -285,6 +309,8 @@ fn configure(
             throttle_rate: args.throttle_rate,
             reset_rate: args.reset_rate,
             commit_then_fail_rate: args.commit_then_fail_rate,
+            slow_answer_rate: args.slow_answer_rate,
+            slow_answer_delay: Duration::from_millis(args.slow_answer_delay),
             seed: args.seed,
         },
         page_limit: args.page_limit,
@@ -294,6 +320,13 @@ fn configure(
             args.api_versions.clone()
         },
     };
+    if args.commit_then_fail_rate + args.slow_answer_rate > 1.0 {
+        return Err(
+            "--commit-then-fail-rate and --slow-answer-rate add up to more than 1: one draw \
+             decides between them"
+                .to_owned(),
+        );
+    }
     Ok((config, accounts))
 }
 
@@ -369,7 +402,15 @@ mod tests {
             [("admin".to_owned(), Shown::Printed("vboctl-demo".to_owned()))]
         );
         assert_eq!(config.token_ttl, Duration::from_secs(3600));
-        assert_eq!(config.faults, Faults::default());
+        // No fault is on; the slow-answer delay waits for --slow-answer-rate.
+        assert_eq!(
+            config.faults,
+            Faults {
+                slow_answer_delay: Duration::from_secs(61),
+                ..Faults::default()
+            }
+        );
+        assert_eq!(describe_faults(&parse(&[]).unwrap()), None);
     }
 
     #[test]
@@ -396,6 +437,10 @@ mod tests {
             "0.05",
             "--commit-then-fail-rate",
             "0.3",
+            "--slow-answer-rate",
+            "0.2",
+            "--slow-answer-delay",
+            "2500",
             "--token-ttl",
             "60",
             "--seed",
@@ -423,13 +468,31 @@ mod tests {
                 throttle_rate: 0.2,
                 reset_rate: 0.05,
                 commit_then_fail_rate: 0.3,
+                slow_answer_rate: 0.2,
+                slow_answer_delay: Duration::from_millis(2500),
                 seed: Some(7),
             }
         );
         assert_eq!(
             describe_faults(&args).unwrap(),
-            "latency 5..20 ms, error 0.1, throttle 0.2, reset 0.05, commit-then-fail 0.3, seed 7"
+            "latency 5..20 ms, error 0.1, throttle 0.2, reset 0.05, commit-then-fail 0.3, \
+             slow answer 0.2 after 2500 ms, seed 7"
         );
+    }
+
+    #[test]
+    fn lost_and_slow_answers_cannot_exceed_one_draw() {
+        let args = parse(&[
+            "--commit-then-fail-rate",
+            "0.6",
+            "--slow-answer-rate",
+            "0.5",
+        ])
+        .unwrap();
+        let error = configure(&args, None).unwrap_err();
+        assert!(error.contains("add up to more than 1"), "{error}");
+        let (config, _) = configure(&parse(&["--slow-answer-rate", "1"]).unwrap(), None).unwrap();
+        assert_eq!(config.faults.slow_answer_delay, Duration::from_secs(61));
     }
 
     #[test]

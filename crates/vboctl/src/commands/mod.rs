@@ -19,6 +19,8 @@ pub(crate) enum Status {
     Failure,
     /// `plan --detailed-exitcode` found changes to make: exit 2.
     ChangesPresent,
+    /// Ctrl-C stopped the command after it reported what it had done: exit 130.
+    Interrupted,
 }
 
 /// A command that could not write its output.

@@ -1,14 +1,18 @@
 //! Set-up shared by the apply and demo tests: an emulator running in the test process, a
 //! folder of manifests, and the real vboctl binary run against both.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
 use vbo_client::{Client, ClientConfig, TlsOptions};
-use vbo_emulator::{Emulator, EmulatorConfig, EmulatorHandle, StoredOrganization, Tls};
+use vbo_emulator::{
+    Emulator, EmulatorConfig, EmulatorHandle, RequestCounts, StoredOrganization, Tls,
+};
 use vbo_model::Secret;
 
 /// The longest a single vboctl run may take before the test gives up on it.
@@ -228,6 +232,161 @@ impl Setup {
     }
 }
 
+impl Setup {
+    /// vboctl with `args`, to run in the working folder with exactly the environment of
+    /// [`Setup::vboctl`].
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vboctl"));
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env_clear()
+            .envs(self.env.clone());
+        command
+    }
+
+    /// Starts vboctl with `args` in the working folder without waiting for it, its output read
+    /// as it comes, so that a test can act while it runs (interrupt it, for one).
+    pub(crate) fn spawn(&self, args: &[&str]) -> Background {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vboctl starts");
+        let stdout = Captured::read(child.stdout.take().expect("piped"));
+        let stderr = Captured::read(child.stderr.take().expect("piped"));
+        Background {
+            args: args.join(" "),
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits until the emulator's counts satisfy `condition`, for at most [`RUN_TIMEOUT`].
+    pub(crate) async fn wait_for_counts(
+        &self,
+        what: &str,
+        condition: impl Fn(&RequestCounts) -> bool,
+    ) {
+        let started = Instant::now();
+        while !condition(&self.emulator.request_counts()) {
+            assert!(
+                started.elapsed() < RUN_TIMEOUT,
+                "waited {RUN_TIMEOUT:?} for {what}: {:?}",
+                self.emulator.request_counts()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Output of a running process, collected by a thread as it comes.
+#[derive(Clone)]
+struct Captured {
+    text: Arc<Mutex<String>>,
+    reader: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+impl Captured {
+    fn read(mut source: impl Read + Send + 'static) -> Self {
+        let text = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&text);
+        let reader = std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = source.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..read]));
+            }
+        });
+        Self {
+            text,
+            reader: Arc::new(Mutex::new(Some(reader))),
+        }
+    }
+
+    fn now(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Everything, once the process closed the stream.
+    fn all(&self) -> String {
+        if let Some(reader) = self.reader.lock().unwrap().take() {
+            reader.join().expect("the reader thread ends");
+        }
+        self.now()
+    }
+}
+
+/// A vboctl run in the background.
+pub(crate) struct Background {
+    args: String,
+    child: Child,
+    stdout: Captured,
+    stderr: Captured,
+}
+
+impl Background {
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    #[cfg(unix)]
+    pub(crate) fn interrupt(&self) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.child.id()).expect("a process id fits");
+        kill(Pid::from_raw(pid), Signal::SIGINT).expect("the signal is sent");
+    }
+
+    /// Waits until standard error contains `part`, for at most [`RUN_TIMEOUT`].
+    pub(crate) async fn wait_for_stderr(&self, part: &str) {
+        let started = Instant::now();
+        while !self.stderr.now().contains(part) {
+            assert!(
+                started.elapsed() < RUN_TIMEOUT,
+                "`vboctl {}` did not print {part:?} within {RUN_TIMEOUT:?}:\n{}",
+                self.args,
+                self.stderr.now()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits for the process to end, for at most [`RUN_TIMEOUT`], and returns what it printed.
+    pub(crate) async fn finish(mut self) -> Run {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self
+                .child
+                .try_wait()
+                .expect("the process can be waited for")
+            {
+                break status;
+            }
+            if started.elapsed() > RUN_TIMEOUT {
+                let _ = self.child.kill();
+                panic!(
+                    "`vboctl {}` did not finish within {RUN_TIMEOUT:?}:\n{}\n{}",
+                    self.args,
+                    self.stdout.now(),
+                    self.stderr.now()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        Run {
+            args: self.args,
+            code: status.code(),
+            stdout: self.stdout.all(),
+            stderr: self.stderr.all(),
+        }
+    }
+}
+
 /// Runs the vboctl binary on a blocking thread, with exactly the environment `env` (nothing is
 /// inherited from the test process), standard input closed, and a time limit.
 pub(crate) async fn run_vboctl(folder: PathBuf, args: &[&str], env: Vec<(String, String)>) -> Run {
@@ -367,6 +526,21 @@ pub(crate) fn env_and_file_secrets(setup: &mut Setup, env_secret: &str, file_sec
     );
     setup.write("manifests/secrets/file.txt", &format!("{file_secret}\n"));
     setup.set_env("ENV_PW", env_secret);
+}
+
+/// Writes `manifests/tenants.yaml` with `count` OnPremises organizations, their password from
+/// `TENANT_PW` (set for every later run), and returns their names.
+pub(crate) fn tenants(setup: &mut Setup, count: usize) -> Vec<String> {
+    let names: Vec<String> = (0..count)
+        .map(|i| format!("tenant-{i:02}.example.com"))
+        .collect();
+    let documents: Vec<String> = names
+        .iter()
+        .map(|name| on_premises(name, &format!("mail.{name}"), "{fromEnv: TENANT_PW}"))
+        .collect();
+    setup.write("manifests/tenants.yaml", &documents.join("---\n"));
+    setup.set_env("TENANT_PW", "tenant-pw");
+    names
 }
 
 /// Checks that the server received the secrets [`env_and_file_secrets`] set.

@@ -73,12 +73,16 @@ async fn runs_over_https_prints_credentials_safely_and_stops_on_ctrl_c() {
         .unwrap();
     let printed = banner(&mut child);
 
-    let base = printed
+    let server = printed
         .split_whitespace()
         .find(|word| word.starts_with("https://127.0.0.1:"))
         .unwrap_or_else(|| panic!("an https URL in:\n{printed}"))
         .to_owned();
-    assert!(base.ends_with("/v3/"), "{base}");
+    assert!(
+        printed.contains("  REST API      /v8/ /v7/ /v6/ /v3/\n"),
+        "every version is served by default:\n{printed}"
+    );
+    let base = format!("{server}/v3/");
     assert!(
         printed.contains("  log in as     ops / Cli-Given-Pw\n"),
         "{printed}"

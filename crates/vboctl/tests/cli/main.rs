@@ -2,9 +2,13 @@
 
 mod apply;
 mod apply_support;
+#[cfg(unix)]
+mod confirm;
 mod demo;
 mod emulator;
 mod generated;
+#[cfg(unix)]
+mod interrupt;
 mod plan;
 mod support;
 mod tls;
