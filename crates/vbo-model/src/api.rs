@@ -344,6 +344,24 @@ impl Dialect {
                 versions: field.versions(),
             })
             .collect();
+        for path in ["region", "office365Settings.region"] {
+            let region = path
+                .split('.')
+                .try_fold(body, |value, name| value.get(name))
+                .and_then(Value::as_str)
+                .and_then(|text| text.parse::<Region>().ok());
+            if let Some(region) = region
+                && self.region_name(region).is_none()
+            {
+                found.push(Unsupported {
+                    path: path.to_owned(),
+                    versions: format!(
+                        "a region REST API {} has no name for ({region})",
+                        self.version
+                    ),
+                });
+            }
+        }
         for block in ["exchangeOnlineSettings", "sharePointOnlineSettings"] {
             let Some(certificate) = body
                 .get(block)
@@ -544,6 +562,22 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_region_a_version_has_no_name_for_is_unsupported() {
+        let without_germany = Dialect {
+            regions: &[(Region::Worldwide, "Worldwide")],
+            ..V8
+        };
+        let body = serde_json::json!({"type": "Hybrid", "office365Settings": {"region": "Germany"}, "region": "Worldwide"});
+        let found = without_germany.unsupported(OrganizationType::Hybrid, &body);
+        assert!(
+            found.iter().any(|u| u.path == "office365Settings.region"
+                && u.versions == "a region REST API v8 has no name for (Germany)"),
+            "{found:?}"
+        );
+        assert!(!found.iter().any(|u| u.path == "region"), "{found:?}");
     }
 
     #[test]
