@@ -263,7 +263,7 @@ impl Client {
         let bytes = self
             .expect_body(Method::GET, &path, response, &[StatusCode::OK])
             .await?;
-        read::organization(&bytes)
+        read::organization(&bytes, self.dialect)
             .map_err(|detail| self.unexpected(Method::GET, &path, 200, detail))
     }
 
@@ -288,7 +288,7 @@ impl Client {
                 &[StatusCode::CREATED, StatusCode::OK],
             )
             .await?;
-        read::organization(&bytes)
+        read::organization(&bytes, self.dialect)
             .map_err(|detail| self.unexpected(Method::POST, "Organizations", status, detail))
     }
 

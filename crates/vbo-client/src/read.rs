@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use reqwest::{Method, StatusCode};
-use vbo_model::Organization;
 use vbo_model::lenient::{Json, Lenient};
+use vbo_model::{Dialect, Organization};
 
 use crate::{Client, ClientError, Idempotency};
 
@@ -25,17 +25,23 @@ const PAGE_SIZE: u32 = 1000;
 /// How many times a list that changed while it was paged is read again from the start.
 const MAX_LIST_READS: u32 = 5;
 
-/// Reads one organization from an answer's body.
-pub(crate) fn organization(bytes: &[u8]) -> Result<Organization, String> {
+/// Reads one organization from an answer's body, as `dialect` reports it.
+pub(crate) fn organization(bytes: &[u8], dialect: &Dialect) -> Result<Organization, String> {
     let json = Json::parse(bytes).ok_or_else(|| "the body is not JSON".to_owned())?;
-    read_organization(&json, None)
+    read_organization(&json, None, dialect)
 }
 
-fn read_organization(json: &Json, index: Option<usize>) -> Result<Organization, String> {
-    ORGANIZATION.read_response(json).map_err(|error| {
+fn read_organization(
+    json: &Json,
+    index: Option<usize>,
+    dialect: &Dialect,
+) -> Result<Organization, String> {
+    let mut organization: Organization = ORGANIZATION.read_response(json).map_err(|error| {
         let place = index.map_or_else(String::new, |index| format!("organization #{index}: "));
         format!("{place}{error}")
-    })
+    })?;
+    dialect.forget_write_only(&mut organization);
+    Ok(organization)
 }
 
 /// A list answer: its organizations and, where the server paged it, where the page stands.
@@ -52,7 +58,7 @@ struct PageInfo {
 
 /// Reads a list answer in either shape: a plain array (v3, v6, v7) or a page object with
 /// `results` (v8). Which one does not depend on the version asked: a server is believed.
-fn list_answer(bytes: &[u8], first_index: usize) -> Result<ListAnswer, String> {
+fn list_answer(bytes: &[u8], first_index: usize, dialect: &Dialect) -> Result<ListAnswer, String> {
     let json = Json::parse(bytes).ok_or_else(|| "the body is not JSON".to_owned())?;
     let (items, page) = match json.as_array() {
         Some(items) => (items, None),
@@ -75,7 +81,7 @@ fn list_answer(bytes: &[u8], first_index: usize) -> Result<ListAnswer, String> {
     let organizations = items
         .iter()
         .enumerate()
-        .map(|(index, item)| read_organization(item, Some(first_index + index + 1)))
+        .map(|(index, item)| read_organization(item, Some(first_index + index + 1), dialect))
         .collect::<Result<_, _>>()?;
     Ok(ListAnswer {
         organizations,
@@ -98,7 +104,6 @@ enum Restart {
 /// read page after page, and read again from the start when it changed meanwhile (another
 /// `setId`, or an organization seen twice); pages are never merged across two states.
 pub(crate) async fn list(client: &Client) -> Result<Vec<Organization>, ClientError> {
-    let paged = client.dialect.paged_list;
     let page_size = PAGE_SIZE.min(client.dialect.max_page);
     let mut reads = 0;
     'read: loop {
@@ -106,6 +111,9 @@ pub(crate) async fn list(client: &Client) -> Result<Vec<Organization>, ClientErr
         let mut organizations: Vec<Organization> = Vec::new();
         let mut seen = HashSet::new();
         let mut first_set = None;
+        // Asked for pages where the version pages; followed page by page wherever an answer
+        // turns out to be one, whatever the version: the server is believed.
+        let mut paged = client.dialect.paged_list;
         loop {
             let path = if paged {
                 format!(
@@ -121,13 +129,14 @@ pub(crate) async fn list(client: &Client) -> Result<Vec<Organization>, ClientErr
             let bytes = client
                 .expect_body(Method::GET, "Organizations", response, &[StatusCode::OK])
                 .await?;
-            let answer = list_answer(&bytes, organizations.len())
+            let answer = list_answer(&bytes, organizations.len(), client.dialect)
                 .map_err(|detail| client.unexpected(Method::GET, "Organizations", 200, detail))?;
             let count = answer.organizations.len();
             let Some(page) = answer.page else {
                 // Not paged: the whole list at once.
                 return Ok(answer.organizations);
             };
+            paged = true;
             let restart = if organizations.is_empty() {
                 first_set = page.set_id.clone();
                 None
@@ -159,7 +168,7 @@ pub(crate) async fn list(client: &Client) -> Result<Vec<Organization>, ClientErr
             }
             organizations.extend(answer.organizations);
             let limit = page.limit.unwrap_or(u64::from(page_size));
-            if count == 0 || (count as u64) < limit || !paged {
+            if count == 0 || (count as u64) < limit {
                 return Ok(organizations);
             }
         }
@@ -288,7 +297,9 @@ mod tests {
 
     #[test]
     fn an_organization_needs_only_id_name_and_type() {
-        let organization = organization(br#"{"id":"1","name":"a","type":"office365"}"#).unwrap();
+        let v8 = vbo_model::RestApiVersion::V8.dialect();
+        let organization =
+            organization(br#"{"id":"1","name":"a","type":"office365"}"#, v8).unwrap();
         assert_eq!(organization.name, "a");
         for missing in [
             r#"{"name":"a","type":"Office365"}"#,
@@ -297,7 +308,7 @@ mod tests {
             r#"{"id":null,"name":"a","type":"Office365"}"#,
         ] {
             assert!(
-                super::organization(missing.as_bytes()).is_err(),
+                super::organization(missing.as_bytes(), v8).is_err(),
                 "{missing}"
             );
         }
@@ -305,19 +316,25 @@ mod tests {
 
     #[test]
     fn lists_come_as_arrays_or_pages() {
-        let array = list_answer(br#"[{"id":"1","name":"a","type":"Hybrid"}]"#, 0).unwrap();
+        let v8 = vbo_model::RestApiVersion::V8.dialect();
+        let array = list_answer(br#"[{"id":"1","name":"a","type":"Hybrid"}]"#, 0, v8).unwrap();
         assert_eq!(array.organizations.len(), 1);
         assert!(array.page.is_none());
         let page = list_answer(
             br#"{"Offset":0,"LIMIT":"30","setId":"s","results":[{"id":"1","name":"a","type":"Hybrid"}],"_links":{}}"#,
             0,
+            v8,
         )
         .unwrap();
         let info = page.page.unwrap();
         assert_eq!((info.limit, info.set_id.as_deref()), (Some(30), Some("s")));
-        let error = list_answer(br#"[{"id":"1","name":"a","type":"Hybrid"},{"id":"2"}]"#, 30)
-            .err()
-            .unwrap();
+        let error = list_answer(
+            br#"[{"id":"1","name":"a","type":"Hybrid"},{"id":"2"}]"#,
+            30,
+            v8,
+        )
+        .err()
+        .unwrap();
         assert!(error.starts_with("organization #32: "), "{error}");
     }
 }

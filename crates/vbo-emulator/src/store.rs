@@ -92,16 +92,8 @@ impl StoredOrganization {
                 .collect(),
             );
             organization.is_backed_up = None;
-            for settings in [
-                organization.state.exchange_online_settings.as_mut(),
-                organization.state.share_point_online_settings.as_mut(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                settings.application_certificate = None;
-            }
         }
+        dialect.forget_write_only(&mut organization);
         if dialect.version >= RestApiVersion::V8 && self.body.kind != OrganizationType::OnPremises {
             organization.msid = Some(tenant_id(&self.name));
         }

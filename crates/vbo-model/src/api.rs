@@ -23,7 +23,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::wire::{OrganizationBody, OrganizationType, Region};
+use crate::wire::{Organization, OrganizationBody, OrganizationType, Region};
 
 /// A version of the server's REST API.
 #[derive(
@@ -429,6 +429,24 @@ impl Dialect {
         .map(|(.., name)| name)
     }
 
+    /// Forgets what an organization as read from this version may report but must never be
+    /// shown: from v6 on, `applicationCertificate` is the certificate file itself, a secret,
+    /// should a server ever return it.
+    pub fn forget_write_only(&self, organization: &mut Organization) {
+        if self.certificate != CertificateEncoding::Base64Content {
+            return;
+        }
+        for settings in [
+            organization.state.exchange_online_settings.as_mut(),
+            organization.state.share_point_online_settings.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            settings.application_certificate = None;
+        }
+    }
+
     /// Removes from a canonical body what this version does not take, as the real server
     /// ignores properties it does not know.
     pub fn drop_unsupported(&self, kind: OrganizationType, body: &mut Value) {
@@ -578,6 +596,33 @@ mod tests {
             "{found:?}"
         );
         assert!(!found.iter().any(|u| u.path == "region"), "{found:?}");
+    }
+
+    #[test]
+    fn a_certificate_file_reported_from_v6_on_is_forgotten() {
+        let mut organization: Organization = serde_json::from_value(serde_json::json!({
+            "id": "1", "name": "a", "type": "Office365",
+            "exchangeOnlineSettings": {"applicationCertificate": "MIIKPAIBAzCCCfYGCSqGSIb3DQEHAa"},
+        }))
+        .unwrap();
+        let mut v3 = organization.clone();
+        V3.forget_write_only(&mut v3);
+        assert!(
+            v3.state
+                .exchange_online_settings
+                .unwrap()
+                .application_certificate
+                .is_some()
+        );
+        V8.forget_write_only(&mut organization);
+        assert_eq!(
+            organization
+                .state
+                .exchange_online_settings
+                .unwrap()
+                .application_certificate,
+            None
+        );
     }
 
     #[test]
