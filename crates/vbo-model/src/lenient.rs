@@ -38,6 +38,8 @@ enum Shape {
     String,
     /// One of these strings.
     Enum(Vec<String>),
+    /// An object whose keys are data (`_links`, `_actions`): kept as it is, keys unmatched.
+    Map,
     /// Anything: the schema says nothing this module understands.
     Any,
 }
@@ -202,7 +204,7 @@ fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, 
         };
     }
     match (&node.shape, value) {
-        (Shape::Any, _) => Ok(value.to_value()),
+        (Shape::Any, _) | (Shape::Map, Raw::Object(_)) => Ok(value.to_value()),
         (
             Shape::Object {
                 properties,
@@ -390,7 +392,7 @@ fn invalid(path: &str, expected: String) -> BodyError {
 
 fn expectation(shape: &Shape) -> String {
     match shape {
-        Shape::Object { .. } => "an object".to_owned(),
+        Shape::Object { .. } | Shape::Map => "an object".to_owned(),
         Shape::Boolean => "true or false".to_owned(),
         Shape::Integer {
             min: Some(min),
@@ -507,7 +509,7 @@ fn object(schema: &Value, root: &Value) -> Shape {
         && schema.get("additionalProperties") != Some(&Value::Bool(false));
     if is_map {
         // A map (`_links`, `_actions`): its keys are data, not property names to match.
-        return Shape::Any;
+        return Shape::Map;
     }
     Shape::Object {
         properties,
@@ -537,7 +539,7 @@ mod tests {
         ApplicationCertificate, ExchangeSettings, Office365Settings, OnlineSettings,
         SharePointSettings,
     };
-    use crate::{OrganizationBody, OrganizationType, Region, Secret};
+    use crate::{Organization, OrganizationBody, OrganizationType, Region, Secret};
 
     static BODY: LazyLock<Lenient> = LazyLock::new(Lenient::of::<OrganizationBody<Secret>>);
 
@@ -750,5 +752,28 @@ mod tests {
             properties.iter().all(|(_, node)| node.shape != Shape::Any),
             "every property has a known shape: {properties:?}"
         );
+    }
+
+    static ORGANIZATION: LazyLock<Lenient> = LazyLock::new(Lenient::of::<Organization>);
+
+    fn read_answer(value: &Value) -> Result<Organization, BodyError> {
+        ORGANIZATION.read_response(&Json::parse(value.to_string().as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn links_and_actions_of_the_wrong_kind_are_left_out_too() {
+        for odd in [
+            serde_json::json!([]),
+            serde_json::json!("self"),
+            serde_json::json!(3),
+            serde_json::json!(true),
+        ] {
+            let organization = read_answer(&serde_json::json!({
+                "id": "1", "name": "a", "type": "OnPremises", "_links": odd, "_actions": odd
+            }))
+            .unwrap_or_else(|error| panic!("{odd}: {error}"));
+            assert_eq!(organization.links, None, "{odd}");
+            assert_eq!(organization.actions, None, "{odd}");
+        }
     }
 }
