@@ -38,6 +38,8 @@ enum Shape {
     String,
     /// One of these strings.
     Enum(Vec<String>),
+    /// An object whose keys are data (`_links`, `_actions`): kept as it is, keys unmatched.
+    Map,
     /// Anything: the schema says nothing this module understands.
     Any,
 }
@@ -202,7 +204,7 @@ fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, 
         };
     }
     match (&node.shape, value) {
-        (Shape::Any, _) => Ok(value.to_value()),
+        (Shape::Any, _) | (Shape::Map, Raw::Object(_)) => Ok(value.to_value()),
         (
             Shape::Object {
                 properties,
@@ -390,7 +392,7 @@ fn invalid(path: &str, expected: String) -> BodyError {
 
 fn expectation(shape: &Shape) -> String {
     match shape {
-        Shape::Object { .. } => "an object".to_owned(),
+        Shape::Object { .. } | Shape::Map => "an object".to_owned(),
         Shape::Boolean => "true or false".to_owned(),
         Shape::Integer {
             min: Some(min),
@@ -507,7 +509,7 @@ fn object(schema: &Value, root: &Value) -> Shape {
         && schema.get("additionalProperties") != Some(&Value::Bool(false));
     if is_map {
         // A map (`_links`, `_actions`): its keys are data, not property names to match.
-        return Shape::Any;
+        return Shape::Map;
     }
     Shape::Object {
         properties,
@@ -537,7 +539,7 @@ mod tests {
         ApplicationCertificate, ExchangeSettings, Office365Settings, OnlineSettings,
         SharePointSettings,
     };
-    use crate::{OrganizationBody, OrganizationType, Region, Secret};
+    use crate::{Organization, OrganizationBody, OrganizationType, Region, Secret};
 
     static BODY: LazyLock<Lenient> = LazyLock::new(Lenient::of::<OrganizationBody<Secret>>);
 
@@ -750,5 +752,193 @@ mod tests {
             properties.iter().all(|(_, node)| node.shape != Shape::Any),
             "every property has a known shape: {properties:?}"
         );
+    }
+
+    static ORGANIZATION: LazyLock<Lenient> = LazyLock::new(Lenient::of::<Organization>);
+
+    fn read_answer(value: &Value) -> Result<Organization, BodyError> {
+        ORGANIZATION.read_response(&Json::parse(value.to_string().as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn an_answer_must_hold_id_name_and_type() {
+        let cases = [
+            (serde_json::json!({"name": "a", "type": "Office365"}), "id"),
+            (
+                serde_json::json!({"id": null, "name": "a", "type": "Office365"}),
+                "id",
+            ),
+            (
+                serde_json::json!({"id": 7, "name": "a", "type": "Office365"}),
+                "id",
+            ),
+            (serde_json::json!({"id": "1", "type": "Hybrid"}), "name"),
+            (
+                serde_json::json!({"id": "1", "name": {"x": 1}, "type": "Hybrid"}),
+                "name",
+            ),
+            (serde_json::json!({"id": "1", "name": "a"}), "type"),
+            (
+                serde_json::json!({"id": "1", "name": "a", "type": "Exchange"}),
+                "type",
+            ),
+            (
+                serde_json::json!({"id": "1", "name": "a", "type": null}),
+                "type",
+            ),
+        ];
+        for (json, path) in cases {
+            assert_eq!(
+                read_answer(&json),
+                Err(BodyError::Missing {
+                    path: path.to_owned()
+                }),
+                "{json}"
+            );
+        }
+        assert!(matches!(
+            read_answer(&serde_json::json!([{"id": "1", "name": "a", "type": "Hybrid"}])),
+            Err(BodyError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn an_answer_leaves_out_optional_values_that_are_null_unknown_or_of_the_wrong_kind() {
+        let organization = read_answer(&serde_json::json!({
+            "ID": "1",
+            "name": "a",
+            "type": "hybrid",
+            "region": null,
+            "description": 42,
+            "isTeamsOnline": "maybe",
+            "isTeamsChatsOnline": "TRUE",
+            "isExchangeOnline": null,
+            "isSharePointOnline": "False",
+            "exchangeOnlineSettings": "not an object",
+            "sharePointOnlineSettings": {"useMfa": 1, "account": "a@b", "unknown": {"x": []}},
+            "isSharepoint": "true",
+            "sharepointSettings": {
+                "serverPort": 70000,
+                "serverName": "sp",
+                "useSSL": "yes",
+                "skipCAverification": "False",
+                "skipCommonnameverification": "TRUE"
+            },
+            "exchangeSettings": {"serverName": ["x"], "username": "u"},
+            "msid": {"x": 1},
+            "officeName": null,
+            "frobnicate": [1, 2, {"deep": null}],
+            "isBackedup": "1",
+            "lastBackuptime": "2024-01-01T00:00:00Z",
+            "_links": {"self": {"href": "/v8/Organizations/1"}},
+            "_actions": null
+        }))
+        .unwrap();
+        assert_eq!(organization.id, "1");
+        assert_eq!(organization.name, "a");
+        let state = &organization.state;
+        assert_eq!(state.kind, OrganizationType::Hybrid);
+        assert_eq!(state.region, None);
+        assert_eq!(state.description, None);
+        assert_eq!(state.is_teams_online, None);
+        assert_eq!(state.is_teams_chats_online, Some(true));
+        assert_eq!(state.is_exchange_online, None);
+        assert_eq!(state.is_share_point_online, Some(false));
+        assert_eq!(state.exchange_online_settings, None);
+        let online = state.share_point_online_settings.as_ref().unwrap();
+        assert_eq!(online.use_mfa, None);
+        assert_eq!(online.account.as_deref(), Some("a@b"));
+        assert_eq!(state.is_share_point, Some(true));
+        let share_point = state.share_point_settings.as_ref().unwrap();
+        assert_eq!(share_point.server_port, None);
+        assert_eq!(share_point.server_name.as_deref(), Some("sp"));
+        assert_eq!(share_point.use_ssl, None);
+        assert_eq!(share_point.skip_ca_verification, Some(false));
+        assert_eq!(share_point.skip_common_name_verification, Some(true));
+        let exchange = state.exchange_settings.as_ref().unwrap();
+        assert_eq!(exchange.server_name, None);
+        assert_eq!(exchange.username.as_deref(), Some("u"));
+        assert_eq!(state.office365_settings, None);
+        assert_eq!(organization.msid, None);
+        assert_eq!(organization.office_name, None);
+        assert_eq!(organization.is_backed_up, None);
+        assert_eq!(
+            organization.last_backup_time.as_deref(),
+            Some("2024-01-01T00:00:00Z")
+        );
+        assert_eq!(organization.first_backup_time, None);
+        assert_eq!(
+            organization.links.as_ref().map(|links| links.len()),
+            Some(1)
+        );
+        assert_eq!(organization.actions, None);
+    }
+
+    #[test]
+    fn links_and_actions_of_the_wrong_kind_are_left_out_too() {
+        for odd in [
+            serde_json::json!([]),
+            serde_json::json!("self"),
+            serde_json::json!(3),
+            serde_json::json!(true),
+        ] {
+            let organization = read_answer(&serde_json::json!({
+                "id": "1", "name": "a", "type": "OnPremises", "_links": odd, "_actions": odd
+            }))
+            .unwrap_or_else(|error| panic!("{odd}: {error}"));
+            assert_eq!(organization.links, None, "{odd}");
+            assert_eq!(organization.actions, None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn what_a_dialect_writes_reads_back_as_the_canonical_body() {
+        let body = full_body();
+        let canonical = serde_json::to_value(&body).unwrap();
+        for version in crate::RestApiVersion::NEWEST_FIRST {
+            let dialect = version.dialect();
+            let mut wire = canonical.clone();
+            dialect.to_wire(&mut wire);
+            // The wire form is not the canonical one: the round trip has something to undo.
+            assert_ne!(wire, canonical, "{version}");
+            if version == crate::RestApiVersion::V3 {
+                assert_eq!(wire["region"], "USgovDefence");
+                assert_eq!(wire["office365Settings"]["region"], "USgovCommunity");
+                assert_eq!(wire["isSharePoint"], true);
+            } else {
+                assert_eq!(wire["region"], "USDefence");
+                assert_eq!(wire["isSharepoint"], true);
+                assert_eq!(
+                    wire["sharepointSettings"]["grantAccesstositecollections"],
+                    true
+                );
+                assert_eq!(wire["exchangeSettings"]["configureThrottlingpolicy"], true);
+                assert!(wire.get("isSharePoint").is_none());
+            }
+            assert_eq!(read(&wire).unwrap(), body, "{version}: request");
+
+            let organization = Organization {
+                id: "1".into(),
+                name: "contoso".into(),
+                state: body.state(),
+                msid: Some("d3a2f0aa-1b2c-4d5e-8f90-0a1b2c3d4e5f".into()),
+                office_name: Some("contoso".into()),
+                backed_up_organization_id: None,
+                username: Some("u@contoso.com".into()),
+                is_backed_up: Some(false),
+                first_backup_time: None,
+                last_backup_time: None,
+                links: None,
+                actions: None,
+            };
+            let mut answer = serde_json::to_value(&organization).unwrap();
+            dialect.to_wire(&mut answer);
+            let json = Json::parse(answer.to_string().as_bytes()).unwrap();
+            assert_eq!(
+                ORGANIZATION.read_response::<Organization>(&json).unwrap(),
+                organization,
+                "{version}: response"
+            );
+        }
     }
 }

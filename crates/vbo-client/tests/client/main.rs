@@ -1,8 +1,11 @@
 //! The client against the in-process emulator (login, TLS trust, retries, token refresh) and
 //! against a stub answering as later API versions do.
 
+mod stub;
 mod tls;
+mod tolerant;
 mod variants;
+mod versions;
 
 use std::time::Duration;
 

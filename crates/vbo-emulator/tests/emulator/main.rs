@@ -10,3 +10,4 @@ mod persistence;
 mod support;
 mod tls;
 mod token;
+mod versions;

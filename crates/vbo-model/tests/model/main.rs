@@ -5,6 +5,7 @@ mod corpus;
 mod examples;
 mod fuzz;
 mod loader;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 
