@@ -8,6 +8,7 @@ mod generated;
 mod plan;
 mod support;
 mod tls;
+mod v8;
 mod validate;
 
 use std::path::{Path, PathBuf};
