@@ -14,7 +14,7 @@ use axum_server::ConnectionShutdown;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::task::JoinHandle;
-use vbo_model::wire::ApiError;
+use vbo_model::wire::{ApiError, ApplicationCertificate};
 use vbo_model::{Dialect, OrganizationBody, RestApiVersion, Secret};
 
 use crate::auth::Tokens;
@@ -638,7 +638,7 @@ async fn read_organization(
             ),
         ));
     }
-    let body = without_unsupported(body, dialect);
+    let body = certificate_as_read(without_unsupported(body, dialect), dialect);
     let name =
         validate::check(&body, dialect).map_err(|text| message(StatusCode::BAD_REQUEST, text))?;
     Ok((name, body))
@@ -679,6 +679,37 @@ fn without_unsupported(
     };
     dialect.drop_unsupported(body.kind, &mut value);
     serde_json::from_value(value).unwrap_or(body)
+}
+
+/// The body with `applicationCertificate` read as `dialect` reads it. On the wire both forms
+/// are a string, which the body's reader takes for v3's path on the server; from v6 on the
+/// string is the certificate itself, a secret that no version may report back (v3 reports a
+/// path, so a certificate kept as one would be shown to every v3 client).
+fn certificate_as_read(
+    mut body: OrganizationBody<Secret>,
+    dialect: &Dialect,
+) -> OrganizationBody<Secret> {
+    if dialect.certificate == vbo_model::api::CertificateEncoding::Base64Content {
+        for settings in [
+            body.exchange_online_settings.as_mut(),
+            body.share_point_online_settings.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            settings.application_certificate =
+                settings
+                    .application_certificate
+                    .take()
+                    .map(|certificate| match certificate {
+                        ApplicationCertificate::ServerPath(content) => {
+                            ApplicationCertificate::Content(Secret::new(content))
+                        }
+                        content => content,
+                    });
+        }
+    }
+    body
 }
 
 /// The answer to a path that names no API version the emulator serves.

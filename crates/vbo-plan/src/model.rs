@@ -394,6 +394,16 @@ impl Plan {
         !self.errors.is_empty()
     }
 
+    /// How many organizations could not be planned. One organization can have several errors
+    /// (one for each field the server's API version does not take, for example).
+    pub fn unplanned(&self) -> usize {
+        self.errors
+            .iter()
+            .map(|report| report.error.name().to_lowercase())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+
     /// The changes apply acts on: every change but the no-ops.
     pub fn actionable(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action != Action::NoOp)

@@ -312,6 +312,20 @@ pub const LEFT_TO_THE_SERVER_WHEN_UNSET: &[&str] = &[
     "applicationCertificate",
 ];
 
+/// Properties that only some REST API versions take, and that a version taking them reports
+/// whenever they are set. A manifest that sets one against a version that does not take it is
+/// refused before anything is compared, so when one is compared the server's version takes
+/// it, and its absence from the answer means it is unset there: a manifest that sets it (to
+/// anything but `false`, every flag's default) differs.
+const REPORTED_WHEN_TAKEN: &[&str] = &[
+    "description",
+    "isTeamsOnline",
+    "isTeamsChatsOnline",
+    "useApplicationOnlyAuth",
+    "officeOrganizationName",
+    "sharePointSaveAllWebParts",
+];
+
 /// The observable fields that differ between what the server reports (`observed`) and what
 /// the manifest asks for (`desired`), both the JSON of an
 /// [`OrganizationState`](vbo_model::OrganizationState), ordered by path.
@@ -319,7 +333,8 @@ pub const LEFT_TO_THE_SERVER_WHEN_UNSET: &[&str] = &[
 /// Only what the server returned is compared:
 /// - a scalar the server omitted is not compared (the server may simply not report it),
 ///   except the names and accounts a v3 server always reports when they are set
-///   ([`REPORTED_WHEN_SET`]): their absence means they are unset there;
+///   ([`REPORTED_WHEN_SET`]), and the properties of later versions ([`REPORTED_WHEN_TAKEN`]):
+///   their absence means they are unset there;
 /// - a settings object the manifest sets but the server lacks is a change from `null`;
 /// - a field or object the server has and the manifest does not set is a change to `null`,
 ///   except `false`, which every flag defaults to, and the optional properties a manifest
@@ -370,6 +385,12 @@ fn diff_objects(
             }
             (None, Some(d @ Value::Object(_))) => changes.push(change(&Value::Null, d)),
             (None, Some(d @ Value::String(_))) if REPORTED_WHEN_SET.contains(&key.as_str()) => {
+                changes.push(change(&Value::Null, d));
+            }
+            (None, Some(d))
+                if REPORTED_WHEN_TAKEN.contains(&key.as_str())
+                    && !matches!(d, Value::Null | Value::Bool(false)) =>
+            {
                 changes.push(change(&Value::Null, d));
             }
             _ => {}

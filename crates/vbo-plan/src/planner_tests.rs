@@ -710,6 +710,39 @@ fn a_tenant_on_the_server_under_another_name_is_a_rename_error_not_a_second_crea
 }
 
 #[test]
+fn a_later_version_field_the_manifest_sets_and_the_server_lacks_is_a_difference() {
+    // An organization added before the manifest used the fields of later versions.
+    let on_server = observed("3", C, app_only(), |s| {
+        s.as_object_mut().unwrap().remove("isTeamsOnline");
+        s["exchangeOnlineSettings"]
+            .as_object_mut()
+            .unwrap()
+            .remove("officeOrganizationName");
+    });
+    let mut wanted = app_only();
+    wanted["description"] = json!("ours");
+    wanted["isTeamsChatsOnline"] = json!(false);
+    let planned = plan(&[desired(C, wanted)], &[on_server], &v8());
+    let changed: Vec<(&str, &Value, &Value)> = planned.changes[0]
+        .changed_fields
+        .iter()
+        .map(|f| (f.path.as_str(), &f.before, &f.after))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("description", &Value::Null, &json!("ours")),
+            (
+                "exchangeOnlineSettings.officeOrganizationName",
+                &Value::Null,
+                &json!("contoso.onmicrosoft.com")
+            ),
+            ("isTeamsOnline", &Value::Null, &json!(true)),
+        ]
+    );
+}
+
+#[test]
 fn what_a_manifest_leaves_to_the_server_is_not_a_difference() {
     let on_server = observed("3", C, app_only(), |s| {
         s["description"] = json!("set in the console");

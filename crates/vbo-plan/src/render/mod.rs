@@ -128,13 +128,18 @@ fn closing(plan: &Plan) -> Vec<String> {
             "No changes. The server matches the manifests: {rest}."
         ));
     }
-    match plan.errors.len() {
+    let errors = if plan.errors.len() == 1 {
+        "error"
+    } else {
+        "errors"
+    };
+    match plan.unplanned() {
         0 => {}
-        1 => lines.push(
-            "1 organization could not be planned: fix the error above before applying.".to_owned(),
-        ),
+        1 => lines.push(format!(
+            "1 organization could not be planned: fix the {errors} above before applying."
+        )),
         n => lines.push(format!(
-            "{n} organizations could not be planned: fix the errors above before applying."
+            "{n} organizations could not be planned: fix the {errors} above before applying."
         )),
     }
     lines

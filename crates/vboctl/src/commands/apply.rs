@@ -191,7 +191,7 @@ fn refuse_errors(plan: &Plan) -> Result<(), CliError> {
     if plan.has_errors() {
         return Err(CliError::message(format!(
             "refusing to apply: {} could not be planned; nothing was changed",
-            count(plan.errors.len(), "organization")
+            count(plan.unplanned(), "organization")
         )));
     }
     Ok(())

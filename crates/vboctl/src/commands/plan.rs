@@ -80,7 +80,7 @@ pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
         print(plan, args.format, ui);
         let mut message = format!(
             "{} could not be planned",
-            count(plan.errors.len(), "organization")
+            count(plan.unplanned(), "organization")
         );
         if let Some(out) = &args.out {
             message.push_str(&format!("; the plan was not saved to {}", out.display()));

@@ -508,6 +508,27 @@ pub(crate) fn office365(name: &str, region: &str, password: &str) -> String {
     )
 }
 
+/// A manifest of an Office365 organization as REST API v8 adds one: Exchange Online with
+/// application-only authentication, the certificate and its password from `certificate` and
+/// `password` (YAML, for example `{fromEnv: VAR}` or `{fromFile: certs/app.pfx}`).
+pub(crate) fn app_only(name: &str, certificate: &str, password: &str) -> String {
+    manifest(
+        name,
+        &format!(
+            "  type: Office365
+  region: Worldwide
+  isExchangeOnline: true
+  exchangeOnlineSettings:
+    useApplicationOnlyAuth: true
+    officeOrganizationName: {name}
+    applicationId: 8f1c2a4e-5b6d-4e7f-9a0b-1c2d3e4f5a6b
+    applicationCertificate: {certificate}
+    applicationCertificatePassword: {password}
+"
+        ),
+    )
+}
+
 /// Writes `manifests/env.yaml`, an Office365 organization `env.example.com` whose password is
 /// `env_secret` from `ENV_PW`, and `manifests/file.yaml`, an OnPremises organization
 /// `file.example.com` whose password is `file_secret` from a file next to it.

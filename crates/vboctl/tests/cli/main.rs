@@ -12,6 +12,7 @@ mod interrupt;
 mod plan;
 mod support;
 mod tls;
+mod v8;
 mod validate;
 
 use std::path::{Path, PathBuf};
