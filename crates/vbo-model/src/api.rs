@@ -320,6 +320,16 @@ pub const FIELD_AVAILABILITY: &[FieldAvailability] = &[
     hybrid_since("sharePointOnlineSettings", RestApiVersion::V6),
 ];
 
+/// Whether `name` is a property that some version after v3 added to every organization type
+/// (`description`, `isTeamsOnline`, `useApplicationOnlyAuth`, ...), wherever it stands.
+pub fn is_later_version_property(name: &str) -> bool {
+    FIELD_AVAILABILITY.iter().any(|field| {
+        field.kind.is_none()
+            && field.since > RestApiVersion::V3
+            && field.path.rsplit('.').next() == Some(name)
+    })
+}
+
 /// A property set in a body (or a manifest's spec) that an API version does not take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsupported {
@@ -623,6 +633,23 @@ mod tests {
                 .application_certificate,
             None
         );
+    }
+
+    #[test]
+    fn later_version_properties_are_those_of_the_table() {
+        for name in [
+            "description",
+            "isTeamsOnline",
+            "isTeamsChatsOnline",
+            "useApplicationOnlyAuth",
+            "officeOrganizationName",
+            "sharePointSaveAllWebParts",
+        ] {
+            assert!(is_later_version_property(name), "{name}");
+        }
+        for name in ["region", "office365Settings", "account", "isExchangeOnline"] {
+            assert!(!is_later_version_property(name), "{name}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use model::{
     Action, Change, Desired, ErrorReport, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError,
     PlanOptions, Summary, Unmanaged, address,
 };
-pub use planner::{LEFT_TO_THE_SERVER_WHEN_UNSET, REPORTED_WHEN_SET, diff_state, plan};
+pub use planner::{REPORTED_WHEN_SET, diff_state, plan};
 pub use saved::{
     Fingerprints, LiteralSecret, OrganizationFingerprint, PlanFile, PlanFileError,
     SAVED_PLAN_FORMAT_VERSION, Staleness, fingerprint, list_fingerprint,

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+use vbo_model::api::is_later_version_property;
 use vbo_model::{Dialect, Organization, RestApiVersion, SecretRef, Spec};
 
 use crate::model::{
@@ -299,32 +300,13 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> Value {
 /// `applicationCertificateThumbprint`) are not listed: they cannot be compared.
 pub const REPORTED_WHEN_SET: &[&str] = &["account", "applicationId", "username", "serverName"];
 
-/// Optional properties that a manifest may leave to the server: when the manifest does not
-/// set them, what the server has is not a difference (apply would not send them, so it could
-/// never converge).
-pub const LEFT_TO_THE_SERVER_WHEN_UNSET: &[&str] = &[
-    "description",
-    "isTeamsOnline",
-    "isTeamsChatsOnline",
-    "useApplicationOnlyAuth",
-    "officeOrganizationName",
-    "sharePointSaveAllWebParts",
-    "applicationCertificate",
-];
-
-/// Properties that only some REST API versions take, and that a version taking them reports
-/// whenever they are set. A manifest that sets one against a version that does not take it is
-/// refused before anything is compared, so when one is compared the server's version takes
-/// it, and its absence from the answer means it is unset there: a manifest that sets it (to
-/// anything but `false`, every flag's default) differs.
-const REPORTED_WHEN_TAKEN: &[&str] = &[
-    "description",
-    "isTeamsOnline",
-    "isTeamsChatsOnline",
-    "useApplicationOnlyAuth",
-    "officeOrganizationName",
-    "sharePointSaveAllWebParts",
-];
+/// Whether a manifest that does not set `key` leaves it to the server: the properties of
+/// versions after v3 ([`is_later_version_property`]) and `applicationCertificate` (the file
+/// itself is never reported). What the server has there is then not a difference: apply would
+/// not send it, so it could never converge.
+fn left_to_the_server_when_unset(key: &str) -> bool {
+    is_later_version_property(key) || key == "applicationCertificate"
+}
 
 /// The observable fields that differ between what the server reports (`observed`) and what
 /// the manifest asks for (`desired`), both the JSON of an
@@ -333,12 +315,14 @@ const REPORTED_WHEN_TAKEN: &[&str] = &[
 /// Only what the server returned is compared:
 /// - a scalar the server omitted is not compared (the server may simply not report it),
 ///   except the names and accounts a v3 server always reports when they are set
-///   ([`REPORTED_WHEN_SET`]), and the properties of later versions ([`REPORTED_WHEN_TAKEN`]):
+///   ([`REPORTED_WHEN_SET`]), and the properties of later versions
+///   ([`is_later_version_property`]), which a version that takes them reports when set:
 ///   their absence means they are unset there;
 /// - a settings object the manifest sets but the server lacks is a change from `null`;
 /// - a field or object the server has and the manifest does not set is a change to `null`,
 ///   except `false`, which every flag defaults to, and the optional properties a manifest
-///   leaves to the server when it omits them ([`LEFT_TO_THE_SERVER_WHEN_UNSET`]);
+///   leaves to the server when it omits them (the properties of later versions, and
+///   `applicationCertificate`);
 /// - objects on both sides are compared field by field.
 ///
 /// Write-only secrets are never part of a state, so they never cause a change.
@@ -379,7 +363,7 @@ fn diff_objects(
         match (observed.get(key), desired.get(key)) {
             (Some(Value::Object(o)), Some(Value::Object(d))) => diff_objects(&path, o, d, changes),
             (Some(o), Some(d)) if o != d => changes.push(change(o, d)),
-            (Some(_), None) if LEFT_TO_THE_SERVER_WHEN_UNSET.contains(&key.as_str()) => {}
+            (Some(_), None) if left_to_the_server_when_unset(key) => {}
             (Some(o), None) if !matches!(o, Value::Null | Value::Bool(false)) => {
                 changes.push(change(o, &Value::Null));
             }
@@ -388,7 +372,7 @@ fn diff_objects(
                 changes.push(change(&Value::Null, d));
             }
             (None, Some(d))
-                if REPORTED_WHEN_TAKEN.contains(&key.as_str())
+                if is_later_version_property(key)
                     && !matches!(d, Value::Null | Value::Bool(false)) =>
             {
                 changes.push(change(&Value::Null, d));
