@@ -30,6 +30,7 @@ pub(crate) fn compare(
             prune: false,
             server: String::new(),
             api_version,
+            scope: None,
         },
     );
     let mut fields: Vec<String> = plan

@@ -137,6 +137,7 @@ pub fn verify(
         prune: false,
         server: String::new(),
         api_version,
+        scope: None,
     };
     let replan = vbo_plan::plan(&applied, observed, &options);
     for change in &replan.changes {

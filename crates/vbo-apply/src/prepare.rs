@@ -11,7 +11,7 @@ use vbo_client::{Client, ClientConfig, ClientError};
 use vbo_model::Organization;
 use vbo_model::diagnostic::Severity;
 use vbo_model::load::{Loaded, load};
-use vbo_plan::{Desired, Plan, PlanOptions};
+use vbo_plan::{Desired, Narrowing, Plan, PlanOptions};
 
 /// Why planning could not start.
 #[derive(Debug, thiserror::Error)]
@@ -74,9 +74,11 @@ pub fn desired(loaded: Loaded) -> Result<Vec<Desired>, PrepareError> {
             let fields = document.field_locations();
             let origin = document.location();
             let msid = document.manifest.metadata.msid;
+            let labels = document.manifest.metadata.labels;
             Desired {
                 msid,
                 fields,
+                labels,
                 ..Desired::new(
                     document.manifest.metadata.name,
                     origin,
@@ -102,9 +104,15 @@ pub fn check_prune(
 
 /// Checks that every secret reference can be read now, naming each one that cannot. The
 /// values are read and dropped: a plan holds references only.
-pub fn check_secrets(desired: &[Desired]) -> Result<(), PrepareError> {
+///
+/// With a `scope`, only the manifests it selects are checked: a narrowed run needs the secrets
+/// of the organizations it plans, and no others.
+pub fn check_secrets(desired: &[Desired], scope: Option<&Narrowing>) -> Result<(), PrepareError> {
     let mut problems = Vec::new();
     for organization in desired {
+        if scope.is_some_and(|scope| !scope.selects(organization)) {
+            continue;
+        }
         for field in organization.spec.secret_fields() {
             if let Err(error) = field.reference.resolve_field(&field.path) {
                 problems.push(UnreadableSecret {
@@ -136,11 +144,13 @@ pub struct Prepared {
     pub plan: Plan,
 }
 
-/// Connects (settling the API version), lists every organization and plans.
+/// Connects (settling the API version), lists every organization and plans, within `scope`
+/// when given (see [`Narrowing`]).
 pub async fn connect_and_plan(
     config: ClientConfig,
     desired: Vec<Desired>,
     prune: bool,
+    scope: Option<Narrowing>,
 ) -> Result<Prepared, PrepareError> {
     let client = Client::connect(config).await?;
     let observed = client.list().await?;
@@ -148,6 +158,7 @@ pub async fn connect_and_plan(
         prune,
         server: client.server().to_owned(),
         api_version: client.api_version(),
+        scope,
     };
     let plan = vbo_plan::plan(&desired, &observed, &options);
     Ok(Prepared {

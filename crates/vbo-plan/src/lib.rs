@@ -16,13 +16,15 @@ mod model;
 mod planner;
 pub mod render;
 mod saved;
+pub mod selector;
 
 pub use model::{
-    Action, Change, Desired, ErrorReport, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError,
-    PlanOptions, Summary, Unmanaged, address,
+    Action, Change, Desired, ErrorReport, FieldChange, Narrowed, Narrowing, PLAN_FORMAT_VERSION,
+    Plan, PlanError, PlanOptions, Summary, TargetMiss, Unmanaged, address,
 };
 pub use planner::{REPORTED_WHEN_SET, diff_state, plan};
 pub use saved::{
     Fingerprints, LiteralSecret, OrganizationFingerprint, PlanFile, PlanFileError,
     SAVED_PLAN_FORMAT_VERSION, Staleness, fingerprint, list_fingerprint,
 };
+pub use selector::{Selector, SelectorError};

@@ -10,10 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vbo_model::{OrganizationType, RestApiVersion, Spec};
 
+use crate::selector::Selector;
+
 /// Version of the plan JSON document. Minor versions only add fields; anything else bumps the
 /// major version. 1.1 added `api_version`, the `msid` of changes and unmanaged organizations,
-/// and the errors `unsupported-field`, `refused-authentication` and `tenant-renamed`.
-pub const PLAN_FORMAT_VERSION: &str = "1.1";
+/// and the errors `unsupported-field`, `refused-authentication` and `tenant-renamed`; 1.2 added
+/// `narrowed` and the error `unmatched-target`.
+pub const PLAN_FORMAT_VERSION: &str = "1.2";
 
 /// One organization as the manifests describe it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +34,10 @@ pub struct Desired {
     /// errors about one field. Not saved: a saved plan is applied, never planned again.
     #[serde(skip)]
     pub fields: BTreeMap<String, String>,
+    /// `metadata.labels`, which `--selector` chooses by. Not saved: a saved plan holds only the
+    /// manifests it selected.
+    #[serde(skip)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Desired {
@@ -43,6 +50,7 @@ impl Desired {
             spec,
             msid: None,
             fields: BTreeMap::new(),
+            labels: BTreeMap::new(),
         }
     }
 
@@ -63,6 +71,82 @@ pub struct PlanOptions {
     /// The REST API version the server is spoken to in: what it takes decides what can be
     /// planned, and a saved plan is applied in the same version only.
     pub api_version: RestApiVersion,
+    /// Plan only part of the fleet (`--target`, `--selector`); `None` plans everything.
+    pub scope: Option<Narrowing>,
+}
+
+/// Which organizations a narrowed run plans: those that every given filter selects.
+///
+/// - Manifests are planned when their name is one of `targets` (ignoring case; any name when
+///   there are none) and their `metadata.labels` match `selector` (any labels when there is
+///   none). The other manifests are not planned, and the organizations they name are left
+///   alone.
+/// - Organizations on the server in no manifest are neither deleted nor listed as unmanaged,
+///   except one that `targets` names, which is deleted with prune (when there is no selector,
+///   or it matches an empty set of labels).
+/// - A target that selects nothing is a [`PlanError::UnmatchedTarget`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Narrowing {
+    /// Organization names, matched ignoring case.
+    pub targets: Vec<String>,
+    /// A label selector on the manifests.
+    pub selector: Option<Selector>,
+}
+
+impl Narrowing {
+    /// Whether the manifest `d` is in scope: named by a target (when there are targets) and
+    /// with labels the selector matches (when there is one).
+    pub fn selects(&self, d: &Desired) -> bool {
+        let name = d.name.to_lowercase();
+        (self.targets.is_empty() || self.targets.iter().any(|t| t.to_lowercase() == name))
+            && self
+                .selector
+                .as_ref()
+                .is_none_or(|selector| selector.matches(&d.labels))
+    }
+}
+
+/// How a narrowed plan was narrowed, as the plan document records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Narrowed {
+    /// The `--target` names, as given (repeats, ignoring case, removed).
+    pub targets: Vec<String>,
+    /// The `--selector`, in canonical form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// How many organizations are in scope: the manifests selected, and the organizations in
+    /// no manifest that a target names.
+    pub selected: usize,
+    /// How many organizations there are, in the manifests or on the server (names compared
+    /// ignoring case).
+    pub organizations: usize,
+}
+
+impl Narrowed {
+    /// `--target a.example.com, --selector tier=gold`: the narrowing as a command line writes
+    /// it.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .targets
+            .iter()
+            .map(|t| format!("--target {t}"))
+            .collect();
+        parts.extend(self.selector.as_ref().map(|s| format!("--selector {s}")));
+        parts.join(", ")
+    }
+}
+
+/// Why a `--target` name selects nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetMiss {
+    /// No manifest has the name, and the server has no organization of that name.
+    NoManifest,
+    /// A manifest has the name, but its labels do not match the selector.
+    NotSelected,
+    /// No manifest has the name; the server has an organization of that name, which only
+    /// prune acts on (by deleting it).
+    UnmanagedWithoutPrune,
 }
 
 /// What apply would do to one organization. The values double as the glyphs the text plan
@@ -290,6 +374,28 @@ pub enum PlanError {
         /// The server's id of that organization.
         id: String,
     },
+    /// A `--target` name that selects no organization.
+    #[error("{}", unmatched_target(name, *reason))]
+    UnmatchedTarget {
+        /// The name, as given.
+        name: String,
+        /// Why it selects nothing.
+        reason: TargetMiss,
+    },
+}
+
+fn unmatched_target(name: &str, reason: TargetMiss) -> String {
+    match reason {
+        TargetMiss::NoManifest => format!(
+            "--target {name:?} names no organization: no manifest has that name, nor any organization on the server"
+        ),
+        TargetMiss::NotSelected => {
+            format!("--target {name:?} names a manifest whose labels do not match --selector")
+        }
+        TargetMiss::UnmanagedWithoutPrune => format!(
+            "--target {name:?} names an organization that is on the server but in no manifest, which only --prune acts on"
+        ),
+    }
 }
 
 impl PlanError {
@@ -301,7 +407,8 @@ impl PlanError {
             | PlanError::AmbiguousMatch { name, .. }
             | PlanError::UnsupportedField { name, .. }
             | PlanError::RefusedAuthentication { name, .. }
-            | PlanError::TenantRenamed { name, .. } => name,
+            | PlanError::TenantRenamed { name, .. }
+            | PlanError::UnmatchedTarget { name, .. } => name,
         }
     }
 
@@ -326,6 +433,17 @@ impl PlanError {
             PlanError::TenantRenamed { server_name, .. } => format!(
                 "set metadata.name to {server_name:?} to manage that organization, or rename it on the server; remove metadata.msid if this really is another tenant"
             ),
+            PlanError::UnmatchedTarget { reason, .. } => match reason {
+                TargetMiss::NoManifest => {
+                    "check the name (compared ignoring case) and the manifest paths".to_owned()
+                }
+                TargetMiss::NotSelected => {
+                    "drop --selector, or that --target, to plan the organization".to_owned()
+                }
+                TargetMiss::UnmanagedWithoutPrune => {
+                    "add --prune to delete it, or write a manifest for it to manage it".to_owned()
+                }
+            },
         }
     }
 }
@@ -333,8 +451,8 @@ impl PlanError {
 /// A [`PlanError`] as the JSON document carries it: its fields, plus its message and hint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorReport {
-    /// The error, with a `kind` (`type-change`, `duplicate-name`, `ambiguous-match`) and its
-    /// fields.
+    /// The error, with a `kind` (`type-change`, `duplicate-name`, `unmatched-target`, ...) and
+    /// its fields.
     #[serde(flatten)]
     pub error: PlanError,
     /// What went wrong, for people.
@@ -365,6 +483,10 @@ pub struct Plan {
     /// before this field existed were all made in v3.
     #[serde(default = "legacy_api_version")]
     pub api_version: RestApiVersion,
+    /// How the run was narrowed (`--target`, `--selector`), or `None` when every manifest and
+    /// every organization on the server was planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrowed: Option<Narrowed>,
     /// One entry per organization that is in a manifest (and planned without error) and per
     /// organization to delete, ordered by lowercase name, then name, then id.
     pub changes: Vec<Change>,

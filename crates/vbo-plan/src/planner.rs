@@ -1,14 +1,14 @@
 //! The decision: manifests and the server's organizations in, a [`Plan`] out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 use vbo_model::api::is_later_version_property;
 use vbo_model::{Dialect, Organization, RestApiVersion, SecretRef, Spec};
 
 use crate::model::{
-    Action, Change, Desired, ErrorReport, FieldChange, PLAN_FORMAT_VERSION, Plan, PlanError,
-    PlanOptions, Summary, Unmanaged, address,
+    Action, Change, Desired, ErrorReport, FieldChange, Narrowed, Narrowing, PLAN_FORMAT_VERSION,
+    Plan, PlanError, PlanOptions, Summary, TargetMiss, Unmanaged, address,
 };
 
 /// Compares the manifests with the organizations the server returned and says what apply would
@@ -20,6 +20,11 @@ use crate::model::{
 /// manifest that cannot be planned (another type than on the server, a name used twice, a name
 /// the server has twice) becomes an error instead of a change, and the organizations it names
 /// are neither deleted nor listed as unmanaged.
+///
+/// With `options.scope`, only part of the fleet is planned (see [`Narrowing`]): the manifests
+/// it selects, and organizations in no manifest only when a target names them (deleted with
+/// prune). Nothing outside the scope is a change or unmanaged, and the plan's `narrowed` says
+/// how it was narrowed.
 ///
 /// Pure: the same inputs, in any order, give the same plan.
 ///
@@ -44,8 +49,15 @@ use crate::model::{
 /// assert_eq!(plan.summary.create, 1);
 /// ```
 pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOptions) -> Plan {
+    let scope = options
+        .scope
+        .as_ref()
+        .map(|narrowing| Scope::new(narrowing, desired, observed, options.prune));
     let mut wanted: BTreeMap<String, Vec<&Desired>> = BTreeMap::new();
     for d in desired {
+        if scope.as_ref().is_some_and(|scope| !scope.selects(d)) {
+            continue;
+        }
         wanted.entry(d.name.to_lowercase()).or_default().push(d);
     }
     let mut present: BTreeMap<String, Vec<&Organization>> = BTreeMap::new();
@@ -127,7 +139,13 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
 
     let mut unmanaged = Vec::new();
     for org in present.into_values().flatten() {
-        if options.prune {
+        if let Some(scope) = &scope {
+            // A narrowed run reaches an organization in no manifest only when a target names
+            // it, and only to delete it.
+            if scope.deletes(org) {
+                changes.push(delete(org));
+            }
+        } else if options.prune {
             changes.push(delete(org));
         } else {
             unmanaged.push(Unmanaged {
@@ -138,6 +156,11 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
             });
         }
     }
+
+    let narrowed = scope.map(|scope| {
+        errors.extend(scope.misses.into_iter().map(ErrorReport::from));
+        scope.narrowed
+    });
 
     changes.sort_by(|a, b| order(&a.name, a.id.as_deref()).cmp(&order(&b.name, b.id.as_deref())));
     unmanaged.sort_by(|a, b| order(&a.name, Some(&a.id)).cmp(&order(&b.name, Some(&b.id))));
@@ -150,10 +173,98 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
         format_version: PLAN_FORMAT_VERSION.to_owned(),
         server: options.server.clone(),
         api_version: options.api_version,
+        narrowed,
         summary: Summary::of(&changes),
         changes,
         unmanaged,
         errors,
+    }
+}
+
+/// What a [`Narrowing`] selects, worked out once against the manifests and the server.
+struct Scope<'a> {
+    narrowing: &'a Narrowing,
+    /// Lowercase names of the organizations in no manifest that a target names, to delete.
+    doomed: BTreeSet<String>,
+    /// Targets that select nothing.
+    misses: Vec<PlanError>,
+    narrowed: Narrowed,
+}
+
+impl<'a> Scope<'a> {
+    fn new(
+        narrowing: &'a Narrowing,
+        desired: &[Desired],
+        observed: &[Organization],
+        prune: bool,
+    ) -> Self {
+        let mut given = Vec::new();
+        let mut targets = BTreeSet::new();
+        for target in &narrowing.targets {
+            if targets.insert(target.to_lowercase()) {
+                given.push(target.clone());
+            }
+        }
+        let in_manifests: BTreeSet<String> =
+            desired.iter().map(|d| d.name.to_lowercase()).collect();
+        let selected: BTreeSet<String> = desired
+            .iter()
+            .filter(|d| narrowing.selects(d))
+            .map(|d| d.name.to_lowercase())
+            .collect();
+        let on_server: BTreeSet<String> = observed.iter().map(|o| o.name.to_lowercase()).collect();
+
+        let mut doomed = BTreeSet::new();
+        let mut misses = Vec::new();
+        for name in &given {
+            let key = name.to_lowercase();
+            let reason = if selected.contains(&key) {
+                continue;
+            } else if in_manifests.contains(&key) {
+                TargetMiss::NotSelected
+            } else if !on_server.contains(&key) {
+                TargetMiss::NoManifest
+            } else if narrowing
+                .selector
+                .as_ref()
+                .is_some_and(|selector| !selector.matches(&BTreeMap::new()))
+            {
+                // An organization in no manifest has no labels.
+                TargetMiss::NotSelected
+            } else if prune {
+                doomed.insert(key);
+                continue;
+            } else {
+                TargetMiss::UnmanagedWithoutPrune
+            };
+            misses.push(PlanError::UnmatchedTarget {
+                name: name.clone(),
+                reason,
+            });
+        }
+
+        let narrowed = Narrowed {
+            targets: given,
+            selector: narrowing.selector.as_ref().map(ToString::to_string),
+            selected: selected.len() + doomed.len(),
+            organizations: in_manifests.union(&on_server).count(),
+        };
+        Scope {
+            narrowing,
+            doomed,
+            misses,
+            narrowed,
+        }
+    }
+
+    /// Whether the manifest `d` is planned.
+    fn selects(&self, d: &Desired) -> bool {
+        self.narrowing.selects(d)
+    }
+
+    /// Whether `org`, on the server and matched by no selected manifest, is to be deleted.
+    fn deletes(&self, org: &Organization) -> bool {
+        self.doomed.contains(&org.name.to_lowercase())
     }
 }
 

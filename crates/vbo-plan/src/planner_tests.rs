@@ -455,6 +455,7 @@ fn planner_table() {
             prune: case.prune,
             server: "https://vbo.example.com:4443".into(),
             api_version: RestApiVersion::V3,
+            scope: None,
         };
         let plan = plan(&case.desired, &case.observed, &options);
         let got: Vec<Expected<'_>> = plan

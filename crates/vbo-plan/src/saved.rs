@@ -1,7 +1,7 @@
 //! Saved plans (`vboctl plan --out FILE`) and the fingerprints that keep apply from acting on a
 //! stale one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -119,8 +119,17 @@ fn describe_literals(secrets: &[LiteralSecret]) -> String {
 
 impl PlanFile {
     /// Records `plan`, made from `desired` and `observed`, for a later apply.
+    ///
+    /// A narrowed plan (see [`Plan::narrowed`]) records only what is in its scope: the manifests
+    /// it planned, and the fingerprints of the organizations it is about (those its changes
+    /// and targets name, and those holding a planned manifest's tenant), so that a change on
+    /// the server outside the scope does not make it stale.
     pub fn new(plan: Plan, desired: &[Desired], observed: &[Organization]) -> Self {
         let mut desired = desired.to_vec();
+        if let Some(names) = scope_names(&plan) {
+            desired.retain(|d| names.contains(&d.name.to_lowercase()));
+        }
+        let observed = in_scope(&plan, &desired, observed);
         desired.sort_by(|a, b| {
             (a.name.to_lowercase(), &a.name, &a.origin).cmp(&(
                 b.name.to_lowercase(),
@@ -131,7 +140,7 @@ impl PlanFile {
         PlanFile {
             format_version: SAVED_PLAN_FORMAT_VERSION.to_owned(),
             server: plan.server.clone(),
-            fingerprints: Fingerprints::of(observed),
+            fingerprints: Fingerprints::of(&observed),
             desired,
             plan,
         }
@@ -204,8 +213,11 @@ impl PlanFile {
 
     /// What changed on the server since the plan was made, judged by the fingerprints.
     /// Apply refuses a plan that is not [`Staleness::is_fresh`].
+    ///
+    /// For a narrowed plan only the organizations in its scope count (see [`PlanFile::new`]):
+    /// one added, changed or removed outside it does not make the plan stale.
     pub fn staleness(&self, observed: &[Organization]) -> Staleness {
-        let now = Fingerprints::of(observed);
+        let now = Fingerprints::of(&in_scope(&self.plan, &self.desired, observed));
         let mut staleness = Staleness {
             list_changed: now.list != self.fingerprints.list,
             ..Staleness::default()
@@ -236,6 +248,49 @@ impl PlanFile {
         }
         staleness
     }
+}
+
+/// The lowercase names a narrowed plan is about: those of its changes and of its targets.
+/// `None` for a plan of everything.
+fn scope_names(plan: &Plan) -> Option<BTreeSet<String>> {
+    let narrowed = plan.narrowed.as_ref()?;
+    Some(
+        plan.changes
+            .iter()
+            .map(|c| c.name.to_lowercase())
+            .chain(narrowed.targets.iter().map(|t| t.to_lowercase()))
+            .collect(),
+    )
+}
+
+/// The organizations of `observed` that a plan made from `desired` is about: all of them for a
+/// plan of everything; for a narrowed plan, those named by [`scope_names`], those its changes
+/// name by id, and those holding the tenant (`msid`) of a manifest in `desired`.
+fn in_scope(plan: &Plan, desired: &[Desired], observed: &[Organization]) -> Vec<Organization> {
+    let Some(names) = scope_names(plan) else {
+        return observed.to_vec();
+    };
+    let ids: BTreeSet<&str> = plan
+        .changes
+        .iter()
+        .filter_map(|c| c.id.as_deref())
+        .collect();
+    let msids: BTreeSet<String> = desired
+        .iter()
+        .filter_map(|d| d.msid.as_ref().map(|m| m.to_lowercase()))
+        .collect();
+    observed
+        .iter()
+        .filter(|org| {
+            names.contains(&org.name.to_lowercase())
+                || ids.contains(org.id.as_str())
+                || org
+                    .msid
+                    .as_ref()
+                    .is_some_and(|m| msids.contains(&m.to_lowercase()))
+        })
+        .cloned()
+        .collect()
 }
 
 fn major(version: &str) -> &str {

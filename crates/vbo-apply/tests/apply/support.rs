@@ -115,6 +115,7 @@ pub(crate) async fn plan(client: &Client, desired: &[Desired], prune: bool) -> P
             prune,
             server: client.server().to_owned(),
             api_version: client.api_version(),
+            scope: None,
         },
     )
 }

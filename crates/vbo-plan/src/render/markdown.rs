@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{clean, closing, context, leaves, secrets, verb};
+use super::{clean, closing, context, leaves, narrowed_line, secrets, verb};
 use crate::model::{Action, Change, Plan};
 
 /// The most characters [`markdown`] produces: comfortably under the 65,536 a GitHub comment
@@ -31,6 +31,9 @@ pub(crate) fn markdown_within(plan: &Plan, limit: usize) -> String {
         html(&plan.server),
         plan.api_version
     ));
+    if let Some(line) = narrowed_line(plan) {
+        head.push_str(&format!("**{}**\n\n", html(&line)));
+    }
     head.push_str("| Create | Update | Delete | Unchanged | Unmanaged | Errors |\n");
     head.push_str("|---:|---:|---:|---:|---:|---:|\n");
     head.push_str(&format!(

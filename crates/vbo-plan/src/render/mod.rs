@@ -119,6 +119,8 @@ fn closing(plan: &Plan) -> Vec<String> {
         lines.push(format!(
             "Plan: {create} to create, {update} to update, {delete} to delete. {rest}."
         ));
+    } else if no_op == 0 && unmanaged == 0 && plan.narrowed.is_some() {
+        lines.push("No changes. The narrowing selects no organization.".to_owned());
     } else if no_op == 0 && unmanaged == 0 {
         lines.push(
             "No changes. Neither the manifests nor the server have any organization.".to_owned(),
@@ -143,6 +145,22 @@ fn closing(plan: &Plan) -> Vec<String> {
         )),
     }
     lines
+}
+
+/// `Narrowed to: --target a.example.com, --selector tier=gold (3 of 12 organizations)` for a
+/// narrowed plan.
+fn narrowed_line(plan: &Plan) -> Option<String> {
+    let narrowed = plan.narrowed.as_ref()?;
+    let total = if narrowed.organizations == 1 {
+        "1 organization".to_owned()
+    } else {
+        format!("{} organizations", narrowed.organizations)
+    };
+    Some(format!(
+        "Narrowed to: {} ({} of {total}); the others were not planned",
+        clean(&narrowed.describe()),
+        narrowed.selected
+    ))
 }
 
 /// What a change's heading says after the address.

@@ -4,7 +4,7 @@ use owo_colors::{OwoColorize, Style};
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use super::{clean, closing, context, leaves, secrets, show_value, verb};
+use super::{clean, closing, context, leaves, narrowed_line, secrets, show_value, verb};
 use crate::model::{Action, Change, FieldChange, Plan, quote};
 
 /// The plan for a terminal: each change with its glyph (`+` create, `~` update, `-` delete), a
@@ -17,10 +17,15 @@ pub fn text(plan: &Plan, colored: bool) -> String {
     let paint = Paint { colored };
     let mut out = String::new();
     out.push_str(&format!(
-        "Server: {} (REST API {})\n\n",
+        "Server: {} (REST API {})\n",
         clean(&plan.server),
         plan.api_version
     ));
+    if let Some(line) = narrowed_line(plan) {
+        out.push_str(&paint.bold(&line));
+        out.push('\n');
+    }
+    out.push('\n');
 
     for change in plan.actionable() {
         change_block(&mut out, change, &paint);

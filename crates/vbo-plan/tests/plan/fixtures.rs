@@ -215,6 +215,7 @@ pub(crate) fn estate_plan(prune: bool) -> Plan {
             prune,
             server: SERVER.to_owned(),
             api_version: vbo_model::RestApiVersion::V3,
+            scope: None,
         },
     )
 }

@@ -100,6 +100,7 @@ fn saved_plan() -> PlanFile {
             prune: true,
             server: SERVER.to_owned(),
             api_version: vbo_model::RestApiVersion::V3,
+            scope: None,
         },
     );
     PlanFile::new(plan, &desired, &observed)

@@ -315,6 +315,7 @@ pub(crate) fn options(prune: bool) -> PlanOptions {
         prune,
         server: "https://vbo.example.com:4443".to_owned(),
         api_version: vbo_model::RestApiVersion::V3,
+        scope: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn text_plan_without_changes() {
         prune: false,
         server: SERVER.to_owned(),
         api_version: vbo_model::RestApiVersion::V3,
+        scope: None,
     };
     let plan = plan(&desired, &observed(), &options);
     assert!(!plan.has_changes());
@@ -77,7 +78,7 @@ fn markdown_plan() {
 fn json_plan() {
     let document = json(&estate_plan(false));
     let parsed: serde_json::Value = serde_json::from_str(&document).expect("valid JSON");
-    assert_eq!(parsed["format_version"], "1.1");
+    assert_eq!(parsed["format_version"], "1.2");
     assert_eq!(parsed["api_version"], "v3");
     assert_eq!(
         parsed["summary"],
@@ -133,6 +134,7 @@ fn large_plan(creates: usize, unmanaged: usize) -> Plan {
             prune: false,
             server: SERVER.to_owned(),
             api_version: vbo_model::RestApiVersion::V3,
+            scope: None,
         },
     )
 }
@@ -197,6 +199,7 @@ fn server_names_cannot_inject_terminal_or_markup_codes() {
         prune: true,
         server: SERVER.to_owned(),
         api_version: vbo_model::RestApiVersion::V3,
+        scope: None,
     };
     let plan = plan(&desired, &observed, &options);
     let shown = text(&plan, false);

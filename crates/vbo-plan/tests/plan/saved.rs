@@ -25,6 +25,7 @@ fn saved() -> PlanFile {
         prune: false,
         server: SERVER.to_owned(),
         api_version: vbo_model::RestApiVersion::V3,
+        scope: None,
     };
     let plan = vbo_plan::plan(&desired, &observed, &options);
     PlanFile::new(plan, &desired, &observed)
@@ -51,7 +52,7 @@ fn reads_back_what_it_wrote() {
         json!({"fromEnv": "CONTOSO_EXO_PASSWORD"}),
         "secrets are saved as references"
     );
-    assert_eq!(value["plan"]["format_version"], "1.1");
+    assert_eq!(value["plan"]["format_version"], "1.2");
     assert_eq!(value["plan"]["api_version"], "v3");
 }
 

@@ -84,6 +84,12 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
                     "a saved plan deletes what it was planned to delete: plan again with --prune to include deletes",
                 ));
             }
+            if args.scope.is_narrowed() {
+                return Err(CliError::usage(
+                    "--target and --selector cannot be combined with --plan",
+                    "a saved plan applies exactly the changes it lists, narrowed as it was planned: plan again with --target or --selector to narrow it",
+                ));
+            }
             from_saved_plan(path, &args.connection, ui).await?
         }
         None => {
@@ -137,7 +143,7 @@ async fn from_saved_plan(
         }
         None => connection.server = Some(file.server.clone()),
     }
-    prepare::check_secrets(&file.desired)?;
+    prepare::check_secrets(&file.desired, None)?;
     let mut config = connection.client_config(&mut |warning| ui.warn(warning))?;
     let planned_version = file.plan.api_version;
     match config.api_version {

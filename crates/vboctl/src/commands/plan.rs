@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use vbo_apply::prepare::{self, Prepared};
-use vbo_plan::{Desired, Plan, PlanFile, render};
+use vbo_plan::{Desired, Narrowing, Plan, PlanFile, Selector, render};
 
 use crate::commands::Status;
 use crate::connection::ConnectionArgs;
@@ -36,6 +36,34 @@ pub(crate) struct ScopeArgs {
     /// always an error.
     #[arg(long, requires = "prune")]
     pub(crate) allow_empty: bool,
+
+    /// Plan only the organization NAME (compared ignoring case); repeat for several. A name no
+    /// manifest has is an error, except with --prune when an organization on the server has
+    /// it: that organization is then deleted. A narrowed run deletes nothing else and lists
+    /// nothing as unmanaged.
+    #[arg(long = "target", value_name = "NAME")]
+    pub(crate) targets: Vec<String>,
+
+    /// Plan only the manifests whose metadata.labels match SELECTOR: requirements separated by
+    /// commas, all of which must hold: key=value, key!=value, 'key in (a,b)',
+    /// 'key notin (a,b)', key (the label is set), !key (it is not). With --target, both apply.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = Selector::parse)]
+    pub(crate) selector: Option<Selector>,
+}
+
+impl ScopeArgs {
+    /// The narrowing `--target` and `--selector` ask for, if any.
+    pub(crate) fn narrowing(&self) -> Option<Narrowing> {
+        (!self.targets.is_empty() || self.selector.is_some()).then(|| Narrowing {
+            targets: self.targets.clone(),
+            selector: self.selector.clone(),
+        })
+    }
+
+    /// Whether `--target` or `--selector` is given.
+    pub(crate) fn is_narrowed(&self) -> bool {
+        !self.targets.is_empty() || self.selector.is_some()
+    }
 }
 
 /// Show what apply would do: read the manifests, read the server, compare.
@@ -145,9 +173,10 @@ pub(crate) async fn prepare(
 ) -> Result<Prepared, CliError> {
     let desired = desired_from_manifests(paths, ui)?;
     prepare::check_prune(&desired, scope.prune, scope.allow_empty)?;
-    prepare::check_secrets(&desired)?;
+    let narrowing = scope.narrowing();
+    prepare::check_secrets(&desired, narrowing.as_ref())?;
     let config = connection.client_config(&mut |warning| ui.warn(warning))?;
-    Ok(prepare::connect_and_plan(config, desired, scope.prune).await?)
+    Ok(prepare::connect_and_plan(config, desired, scope.prune, narrowing).await?)
 }
 
 /// Reads and validates the manifests under `paths` (default `.`), printing every diagnostic on
