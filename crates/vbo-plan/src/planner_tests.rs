@@ -763,3 +763,291 @@ fn what_a_manifest_leaves_to_the_server_is_not_a_difference() {
     let planned = plan(&[desired(C, described)], &[on_server], &v8());
     assert_eq!(planned.changes[0].changed_fields[0].path, "description");
 }
+
+// Narrowed runs (`--target`, `--selector`).
+
+/// A fleet for narrowing: four manifests with labels, and the server with three of them and
+/// two organizations in no manifest.
+fn fleet() -> (Vec<Desired>, Vec<Organization>) {
+    let labelled = |name: &str, labels: &[(&str, &str)]| Desired {
+        labels: labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..desired(name, on_premises())
+    };
+    let desired = vec![
+        labelled("a.example.com", &[("tier", "gold"), ("region", "emea")]),
+        labelled("b.example.com", &[("tier", "gold")]),
+        labelled("c.example.com", &[("tier", "silver")]),
+        labelled("d.example.com", &[]),
+    ];
+    let changed = |s: &mut Value| s["sharePointSettings"]["useSSL"] = json!(false);
+    let observed = vec![
+        observed("1", "a.example.com", on_premises(), same),
+        observed("2", "B.example.com", on_premises(), changed),
+        observed("4", "d.example.com", on_premises(), changed),
+        observed("8", "legacy.example.com", on_premises(), same),
+        observed("9", "old.example.com", on_premises(), same),
+    ];
+    (desired, observed)
+}
+
+fn narrowed(targets: &[&str], selector: Option<&str>, prune: bool) -> PlanOptions {
+    PlanOptions {
+        prune,
+        scope: Some(Narrowing {
+            targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+            selector: selector.map(|s| crate::Selector::parse(s).expect("test selector")),
+        }),
+        ..v3()
+    }
+}
+
+#[test]
+fn a_narrowed_plan_stays_inside_its_scope() {
+    use Action::*;
+    struct Row {
+        targets: &'static [&'static str],
+        selector: Option<&'static str>,
+        prune: bool,
+        changes: &'static [(&'static str, Action)],
+        misses: &'static [(&'static str, TargetMiss)],
+        selected: usize,
+    }
+    let rows = [
+        // By name, ignoring case; the server's other organizations are left alone.
+        Row {
+            targets: &["B.EXAMPLE.COM"],
+            selector: None,
+            prune: false,
+            changes: &[("b.example.com", Update)],
+            misses: &[],
+            selected: 1,
+        },
+        // Repeated targets count once.
+        Row {
+            targets: &["a.example.com", "A.example.com"],
+            selector: None,
+            prune: true,
+            changes: &[("a.example.com", NoOp)],
+            misses: &[],
+            selected: 1,
+        },
+        // By labels: prune reaches neither the unselected manifests' organizations (d) nor
+        // the organizations in no manifest (legacy, old).
+        Row {
+            targets: &[],
+            selector: Some("tier=gold"),
+            prune: true,
+            changes: &[("a.example.com", NoOp), ("b.example.com", Update)],
+            misses: &[],
+            selected: 2,
+        },
+        Row {
+            targets: &[],
+            selector: Some("tier notin (gold)"),
+            prune: true,
+            changes: &[("c.example.com", Create), ("d.example.com", Update)],
+            misses: &[],
+            selected: 2,
+        },
+        Row {
+            targets: &[],
+            selector: Some("tier=bronze"),
+            prune: true,
+            changes: &[],
+            misses: &[],
+            selected: 0,
+        },
+        // Targets and selector together: both must select.
+        Row {
+            targets: &["a.example.com", "b.example.com"],
+            selector: Some("region=emea"),
+            prune: false,
+            changes: &[("a.example.com", NoOp)],
+            misses: &[("b.example.com", TargetMiss::NotSelected)],
+            selected: 1,
+        },
+        // A target on the server in no manifest: deleted with prune, an error without.
+        Row {
+            targets: &["legacy.example.com"],
+            selector: None,
+            prune: true,
+            changes: &[("legacy.example.com", Delete)],
+            misses: &[],
+            selected: 1,
+        },
+        Row {
+            targets: &["legacy.example.com"],
+            selector: None,
+            prune: false,
+            changes: &[],
+            misses: &[("legacy.example.com", TargetMiss::UnmanagedWithoutPrune)],
+            selected: 0,
+        },
+        // ...and not reached by a selector it does not match (it has no labels).
+        Row {
+            targets: &["legacy.example.com"],
+            selector: Some("tier=gold"),
+            prune: true,
+            changes: &[],
+            misses: &[("legacy.example.com", TargetMiss::NotSelected)],
+            selected: 0,
+        },
+        // A name nobody has.
+        Row {
+            targets: &["nowhere.example.com", "c.example.com"],
+            selector: None,
+            prune: true,
+            changes: &[("c.example.com", Create)],
+            misses: &[("nowhere.example.com", TargetMiss::NoManifest)],
+            selected: 1,
+        },
+    ];
+    let (desired, observed) = fleet();
+    for row in rows {
+        let label = format!("{:?} {:?} prune={}", row.targets, row.selector, row.prune);
+        let planned = plan(
+            &desired,
+            &observed,
+            &narrowed(row.targets, row.selector, row.prune),
+        );
+        let changes: Vec<(&str, Action)> = planned
+            .changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.action))
+            .collect();
+        assert_eq!(changes, row.changes, "{label}");
+        assert!(
+            planned.unmanaged.is_empty(),
+            "{label}: {:?}",
+            planned.unmanaged
+        );
+        let misses: Vec<(&str, TargetMiss)> = planned
+            .errors
+            .iter()
+            .map(|report| match &report.error {
+                PlanError::UnmatchedTarget { name, reason } => (name.as_str(), *reason),
+                other => panic!("{label}: unexpected {other}"),
+            })
+            .collect();
+        assert_eq!(misses, row.misses, "{label}");
+        let narrowed = planned.narrowed.expect("the plan says it was narrowed");
+        assert_eq!(narrowed.selected, row.selected, "{label}");
+        assert_eq!(narrowed.organizations, 6, "{label}");
+        assert_eq!(
+            narrowed.selector.as_deref(),
+            row.selector
+                .map(|s| crate::Selector::parse(s).unwrap().to_string())
+                .as_deref(),
+            "{label}"
+        );
+    }
+}
+
+#[test]
+fn a_plan_of_everything_is_not_narrowed() {
+    let (desired, observed) = fleet();
+    let planned = plan(&desired, &observed, &v3());
+    assert_eq!(planned.narrowed, None);
+    let unmanaged: Vec<&str> = planned.unmanaged.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(unmanaged, ["legacy.example.com", "old.example.com"]);
+    let json = serde_json::to_value(&planned).unwrap();
+    assert!(json.get("narrowed").is_none(), "absent, not null: {json}");
+}
+
+#[test]
+fn the_narrowing_is_in_the_json_document_and_reads_back() {
+    let (desired, observed) = fleet();
+    let planned = plan(
+        &desired,
+        &observed,
+        &narrowed(&["a.example.com"], Some("tier in (gold, silver)"), false),
+    );
+    let json = serde_json::to_value(&planned).unwrap();
+    assert_eq!(
+        json["narrowed"],
+        json!({
+            "targets": ["a.example.com"],
+            "selector": "tier in (gold,silver)",
+            "selected": 1,
+            "organizations": 6
+        })
+    );
+    let back: Plan = serde_json::from_value(json).unwrap();
+    assert_eq!(back, planned);
+    let text = crate::render::text(&planned, false);
+    assert!(
+        text.contains(
+            "Narrowed to: --target a.example.com, --selector tier in (gold,silver) (1 of 6 organizations)"
+        ),
+        "{text}"
+    );
+    let markdown = crate::render::markdown(&planned);
+    assert!(
+        markdown.contains("**Narrowed to: --target a.example.com, --selector tier in (gold,silver) (1 of 6 organizations)"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn a_saved_narrowed_plan_is_stale_only_for_changes_in_its_scope() {
+    let (desired, server) = fleet();
+    let planned = plan(
+        &desired,
+        &server,
+        &narrowed(&["b.example.com"], None, false),
+    );
+    let file = crate::PlanFile::new(planned, &desired, &server);
+    let names: Vec<&str> = file.desired.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["b.example.com"],
+        "only the manifests in scope are saved"
+    );
+    assert_eq!(file.fingerprints.organizations.len(), 1);
+
+    // Outside the scope: a changed, old removed, a newcomer added. Still fresh.
+    let mut outside = server.clone();
+    outside[0] = observed("1", "a.example.com", on_premises(), |s| {
+        s["sharePointSettings"]["serverName"] = json!("elsewhere")
+    });
+    outside.retain(|o| o.name != "old.example.com");
+    outside.push(observed("10", "new.example.com", on_premises(), same));
+    assert!(
+        file.staleness(&outside).is_fresh(),
+        "{:?}",
+        file.staleness(&outside)
+    );
+
+    // Inside: b changed.
+    let mut inside = server.clone();
+    inside[1] = observed("2", "B.example.com", on_premises(), same);
+    let staleness = file.staleness(&inside);
+    assert!(!staleness.is_fresh());
+    assert_eq!(staleness.changed, ["B.example.com"]);
+
+    // Inside: a second organization of b's name appears.
+    let mut added = server.clone();
+    added.push(observed("11", "b.EXAMPLE.com", on_premises(), same));
+    assert_eq!(file.staleness(&added).added, ["b.EXAMPLE.com"]);
+
+    // A target to delete is in scope too.
+    let planned = plan(
+        &desired,
+        &server,
+        &narrowed(&["legacy.example.com"], None, true),
+    );
+    let file = crate::PlanFile::new(planned, &desired, &server);
+    assert!(file.desired.is_empty());
+    assert!(file.staleness(&outside).is_fresh());
+    let mut gone = server.clone();
+    gone.retain(|o| o.name != "legacy.example.com");
+    assert_eq!(file.staleness(&gone).removed, ["legacy.example.com"]);
+
+    // A plan of everything is stale for any change, as before.
+    let planned = plan(&desired, &server, &v3());
+    let file = crate::PlanFile::new(planned, &desired, &server);
+    assert!(!file.staleness(&outside).is_fresh());
+}
