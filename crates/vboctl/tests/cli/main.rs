@@ -11,6 +11,7 @@ mod generated;
 mod interrupt;
 mod plan;
 mod support;
+mod target;
 mod tls;
 mod v8;
 mod validate;
