@@ -24,7 +24,7 @@ pub(crate) async fn create(
     spec: &Spec,
     options: &ApplyOptions,
 ) -> (StepOutcome, u32) {
-    let body = match body(name, spec) {
+    let body = match body(name, spec, &options.environment) {
         Ok(body) => body,
         Err(failed) => return (failed, 0),
     };

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use vbo_client::{Client, ClientError, RetryPolicy};
-use vbo_model::{OrganizationBody, Secret, Spec};
+use vbo_model::{Environment, OrganizationBody, Secret, Spec};
 
 pub use from_plan::{Scope, StepError, Unconverged, steps, verify};
 pub use tokio_util::sync::CancellationToken;
@@ -165,6 +165,9 @@ pub struct ApplyOptions {
     /// or may not have been made. Give it the client's request timeout, so that a request sent
     /// just before the interruption can still be answered.
     pub grace: Duration,
+    /// Where `fromEnv` secrets are read, at the last moment before each request: the process
+    /// environment, then the env file if one was given. The same one `plan` checked them in.
+    pub environment: Environment,
 }
 
 impl Default for ApplyOptions {
@@ -176,6 +179,7 @@ impl Default for ApplyOptions {
             create_retry: RetryPolicy::default(),
             cancel: CancellationToken::new(),
             grace: Duration::from_secs(60),
+            environment: Environment::process(),
         }
     }
 }
@@ -226,7 +230,10 @@ async fn run_step(client: &Client, step: Step, options: &ApplyOptions) -> StepRe
     let work = async {
         match &step.kind {
             StepKind::Create { spec } => create::create(client, &step.name, spec, options).await,
-            StepKind::Update { id, spec } => (update(client, &step.name, id, spec).await, 1),
+            StepKind::Update { id, spec } => (
+                update(client, &step.name, id, spec, &options.environment).await,
+                1,
+            ),
             StepKind::Delete { id } => (delete(client, id).await, 1),
         }
     };
@@ -268,19 +275,29 @@ fn abandoned_outcome(step: &Step) -> StepOutcome {
     }
 }
 
-/// Resolves the spec's secrets now, at the last moment, into the body to send.
-fn body(name: &str, spec: &Spec) -> Result<OrganizationBody<Secret>, StepOutcome> {
+/// Resolves the spec's secrets now, at the last moment, from `env`, into the body to send.
+fn body(
+    name: &str,
+    spec: &Spec,
+    env: &Environment,
+) -> Result<OrganizationBody<Secret>, StepOutcome> {
     spec.to_body(name, |path, reference| {
         reference
-            .resolve_field(path)
+            .resolve_field(path, env)
             .map_err(|error| StepOutcome::Failed {
                 message: format!("{path}: {error}"),
             })
     })
 }
 
-async fn update(client: &Client, name: &str, id: &str, spec: &Spec) -> StepOutcome {
-    let body = match body(name, spec) {
+async fn update(
+    client: &Client,
+    name: &str,
+    id: &str,
+    spec: &Spec,
+    env: &Environment,
+) -> StepOutcome {
+    let body = match body(name, spec, env) {
         Ok(body) => body,
         Err(failed) => return failed,
     };

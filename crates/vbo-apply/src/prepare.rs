@@ -8,9 +8,9 @@
 use std::path::PathBuf;
 
 use vbo_client::{Client, ClientConfig, ClientError};
-use vbo_model::Organization;
 use vbo_model::diagnostic::Severity;
 use vbo_model::load::{Loaded, load};
+use vbo_model::{Environment, Organization};
 use vbo_plan::{Desired, Narrowing, Plan, PlanOptions};
 
 /// Why planning could not start.
@@ -102,19 +102,24 @@ pub fn check_prune(
     Ok(())
 }
 
-/// Checks that every secret reference can be read now, naming each one that cannot. The
-/// values are read and dropped: a plan holds references only.
+/// Checks that every secret reference can be read now from `env` (the process environment and
+/// the env file, if any) or from disk, naming each one that cannot. The values are read and
+/// dropped: a plan holds references only.
 ///
 /// With a `scope`, only the manifests it selects are checked: a narrowed run needs the secrets
 /// of the organizations it plans, and no others.
-pub fn check_secrets(desired: &[Desired], scope: Option<&Narrowing>) -> Result<(), PrepareError> {
+pub fn check_secrets(
+    desired: &[Desired],
+    scope: Option<&Narrowing>,
+    env: &Environment,
+) -> Result<(), PrepareError> {
     let mut problems = Vec::new();
     for organization in desired {
         if scope.is_some_and(|scope| !scope.selects(organization)) {
             continue;
         }
         for field in organization.spec.secret_fields() {
-            if let Err(error) = field.reference.resolve_field(&field.path) {
+            if let Err(error) = field.reference.resolve_field(&field.path, env) {
                 problems.push(UnreadableSecret {
                     name: organization.name.clone(),
                     origin: organization.origin.clone(),

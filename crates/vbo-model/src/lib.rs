@@ -6,6 +6,7 @@
 //! - [`api`]: the REST API versions vboctl speaks and what differs between them, as data.
 //! - [`lenient`]: reading JSON as the server's Json.NET does (any case, string booleans).
 //! - [`secret`]: references to secrets and the values they resolve to, which can never be printed.
+//! - [`env_file`]: `KEY=VALUE` files that supply `fromEnv` secrets (`--env-file`).
 //! - [`load`]: finding manifest files, reading them and checking them, with every problem as a
 //!   located [`Diagnostic`].
 //! - [`schema`]: the JSON Schema editors use, and the field reference generated from it.
@@ -14,6 +15,7 @@
 
 pub mod api;
 pub mod diagnostic;
+pub mod env_file;
 pub mod lenient;
 pub mod load;
 mod located;
@@ -28,5 +30,5 @@ pub use api::{Dialect, RestApiVersion};
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{Loaded, LoadedManifest, load};
 pub use manifest::{Manifest, Metadata, Spec};
-pub use secret::{Secret, SecretRef};
+pub use secret::{Environment, Secret, SecretRef};
 pub use wire::{Organization, OrganizationBody, OrganizationState, OrganizationType, Region};

@@ -9,9 +9,12 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::env_file::EnvFile;
 
 /// A secret value (a password, an application secret, a certificate password).
 ///
@@ -89,6 +92,23 @@ pub enum SecretError {
         /// The variable's name.
         var: String,
     },
+    /// The environment variable is not set, and the env file does not set it either.
+    #[error("environment variable {var} is not set, and {} does not set it either", env_file.display())]
+    MissingEnvAndFile {
+        /// The variable's name.
+        var: String,
+        /// The env file that was read.
+        env_file: PathBuf,
+    },
+    /// The variable is not in the environment, and the env file sets it to nothing (a line
+    /// `VAR=` of an example file that was not filled in).
+    #[error("environment variable {var} is not set, and {} sets it to an empty value", env_file.display())]
+    EmptyInEnvFile {
+        /// The variable's name.
+        var: String,
+        /// The env file that was read.
+        env_file: PathBuf,
+    },
     /// The environment variable holds bytes that are not UTF-8.
     #[error("environment variable {var} is not valid UTF-8")]
     NonUnicodeEnv {
@@ -111,21 +131,73 @@ pub enum SecretError {
     },
 }
 
+/// Where `fromEnv` references are looked up: the process environment and, when one was given,
+/// an env file ([`EnvFile`]).
+///
+/// The process environment wins: a variable set there is used even when the file sets it too,
+/// so that a value exported for one run overrides the file. The file's values serve `fromEnv`
+/// references only; they never enter the process environment. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    file: Option<Arc<EnvFile>>,
+}
+
+impl Environment {
+    /// The process environment alone.
+    pub fn process() -> Self {
+        Self::default()
+    }
+
+    /// The process environment, then `file` for the variables it does not set.
+    pub fn with_file(file: EnvFile) -> Self {
+        Self {
+            file: Some(Arc::new(file)),
+        }
+    }
+
+    /// The env file, if one was given.
+    pub fn file(&self) -> Option<&EnvFile> {
+        self.file.as_deref()
+    }
+
+    /// The value of variable `var`: from the process environment when it is set there, else
+    /// from the env file. Errors name the variable and the file, never a value.
+    pub fn get(&self, var: &str) -> Result<Secret, SecretError> {
+        match std::env::var(var) {
+            Ok(value) => Ok(Secret::new(value)),
+            Err(std::env::VarError::NotUnicode(_)) => Err(SecretError::NonUnicodeEnv {
+                var: var.to_owned(),
+            }),
+            Err(std::env::VarError::NotPresent) => {
+                let Some(file) = &self.file else {
+                    return Err(SecretError::MissingEnv {
+                        var: var.to_owned(),
+                    });
+                };
+                match file.get(var) {
+                    Some(value) if !value.expose().is_empty() => Ok(value.clone()),
+                    Some(_) => Err(SecretError::EmptyInEnvFile {
+                        var: var.to_owned(),
+                        env_file: file.path().to_owned(),
+                    }),
+                    None => Err(SecretError::MissingEnvAndFile {
+                        var: var.to_owned(),
+                        env_file: file.path().to_owned(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
 impl SecretRef {
-    /// Reads the value now: the variable from the environment or the file from disk.
+    /// Reads the value now: the variable from `env` (the process environment, then the env
+    /// file) or the file from disk.
     ///
     /// Errors name the variable or the file, never a value.
-    pub fn resolve(&self) -> Result<Secret, SecretError> {
+    pub fn resolve(&self, env: &Environment) -> Result<Secret, SecretError> {
         match self {
-            SecretRef::FromEnv(var) => match std::env::var(var) {
-                Ok(value) => Ok(Secret::new(value)),
-                Err(std::env::VarError::NotPresent) => {
-                    Err(SecretError::MissingEnv { var: var.clone() })
-                }
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    Err(SecretError::NonUnicodeEnv { var: var.clone() })
-                }
-            },
+            SecretRef::FromEnv(var) => env.get(var),
             SecretRef::FromFile(path) => {
                 let bytes = std::fs::read(path).map_err(|source| SecretError::UnreadableFile {
                     path: path.clone(),
@@ -143,7 +215,7 @@ impl SecretRef {
     /// [`SecretField::path`](crate::manifest::SecretField) gives it). Fields that hold a file
     /// rather than text ([`BINARY_FIELDS`]) read a `fromFile` as bytes and encode it in base64;
     /// every other field reads as [`resolve`](Self::resolve) does.
-    pub fn resolve_field(&self, path: &str) -> Result<Secret, SecretError> {
+    pub fn resolve_field(&self, path: &str, env: &Environment) -> Result<Secret, SecretError> {
         let binary = BINARY_FIELDS
             .iter()
             .any(|field| path.rsplit('.').next() == Some(*field));
@@ -158,7 +230,7 @@ impl SecretRef {
                     base64::engine::general_purpose::STANDARD.encode(bytes),
                 ))
             }
-            _ => self.resolve(),
+            _ => self.resolve(env),
         }
     }
 
@@ -298,18 +370,46 @@ mod tests {
         std::fs::write(dir.join("pw.txt"), "s3cret\r\n").unwrap();
         let mut reference = SecretRef::FromFile("pw.txt".into());
         reference.rebase(&dir);
-        assert_eq!(reference.resolve().unwrap().expose(), "s3cret");
+        assert_eq!(
+            reference.resolve(&Environment::process()).unwrap().expose(),
+            "s3cret"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn missing_env_names_the_variable() {
         let error = SecretRef::FromEnv("VBOCTL_TEST_SURELY_UNSET".into())
-            .resolve()
+            .resolve(&Environment::process())
             .unwrap_err();
         assert_eq!(
             error.to_string(),
             "environment variable VBOCTL_TEST_SURELY_UNSET is not set"
+        );
+    }
+
+    #[test]
+    fn the_env_file_serves_what_the_environment_does_not_set() {
+        // PATH is set in every test environment; the file's value must not replace it.
+        let path = std::env::var("PATH").unwrap();
+        let file = EnvFile::parse(
+            Path::new("t.env"),
+            "PATH=from-file\nVBOCTL_TEST_FROM_FILE=from-file\nVBOCTL_TEST_EMPTY_IN_FILE=\n",
+        )
+        .unwrap();
+        let env = Environment::with_file(file);
+        let get = |var: &str| SecretRef::FromEnv(var.into()).resolve(&env);
+        assert_eq!(get("PATH").unwrap().expose(), path);
+        assert_eq!(get("VBOCTL_TEST_FROM_FILE").unwrap().expose(), "from-file");
+        assert_eq!(
+            get("VBOCTL_TEST_EMPTY_IN_FILE").unwrap_err().to_string(),
+            "environment variable VBOCTL_TEST_EMPTY_IN_FILE is not set, and t.env sets it to an \
+             empty value"
+        );
+        assert_eq!(
+            get("VBOCTL_TEST_SURELY_UNSET").unwrap_err().to_string(),
+            "environment variable VBOCTL_TEST_SURELY_UNSET is not set, and t.env does not set it \
+             either"
         );
     }
 

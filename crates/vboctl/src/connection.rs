@@ -1,4 +1,5 @@
-//! How to reach the server: the connection options shared by every command that talks to it.
+//! How to reach the server, and where secrets come from: the options shared by every command
+//! that talks to it.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -8,7 +9,8 @@ use clap::Args;
 use clap::builder::TypedValueParser as _;
 use vbo_client::tls::Thumbprint;
 use vbo_client::{ApiVersionChoice, ClientConfig, TlsOptions};
-use vbo_model::Secret;
+use vbo_model::env_file::EnvFile;
+use vbo_model::{Environment, Secret};
 
 use crate::error::CliError;
 
@@ -94,6 +96,21 @@ pub(crate) struct ConnectionArgs {
     /// Seconds to wait for each request's answer.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub(crate) request_timeout: u64,
+
+    /// Read the variables of `fromEnv` secrets from this file of KEY=VALUE lines (the dotenv
+    /// format as Docker Compose reads it: # comments, 'literal' or "escaped" values, an optional
+    /// `export `). A variable set in the environment wins over the file. The file serves
+    /// fromEnv secrets only (not VBOCTL_* settings), its values are never shown, and it should
+    /// be readable by you alone (chmod 600).
+    // Any value is accepted, the empty one included: an empty VBOCTL_ENV_FILE counts as unset.
+    #[arg(
+        long,
+        env = "VBOCTL_ENV_FILE",
+        hide_env_values = true,
+        value_name = "FILE",
+        value_parser = clap::builder::OsStringValueParser::new().map(PathBuf::from)
+    )]
+    pub(crate) env_file: Option<PathBuf>,
 }
 
 /// The environment variable that holds the password.
@@ -163,6 +180,33 @@ impl ConnectionArgs {
         config.connect_timeout = Duration::from_secs(self.connect_timeout.max(1));
         config.request_timeout = Duration::from_secs(self.request_timeout.max(1));
         Ok(config)
+    }
+
+    /// Where `fromEnv` secrets are read: the environment, then the file given by --env-file or
+    /// VBOCTL_ENV_FILE (unless blank). Warns when the file is open to its group or others.
+    pub(crate) fn environment(&self, warn: &mut dyn FnMut(&str)) -> Result<Environment, CliError> {
+        let Some(path) = self
+            .env_file
+            .as_ref()
+            .filter(|path| !path.as_os_str().is_empty())
+        else {
+            return Ok(Environment::process());
+        };
+        let file = EnvFile::read(path).map_err(|error| {
+            CliError::usage(
+                error.to_string(),
+                "check the file given by --env-file or VBOCTL_ENV_FILE",
+            )
+        })?;
+        if let Some(mode) = file.loose_mode() {
+            warn(&format!(
+                "the env file {} holds secrets but its group or others have access to it (mode \
+                 {mode:04o}); restrict it with: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
+        }
+        Ok(Environment::with_file(file))
     }
 
     /// The thumbprint given by --tls-thumbprint or VBOCTL_TLS_THUMBPRINT, unless blank.

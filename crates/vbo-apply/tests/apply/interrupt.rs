@@ -95,6 +95,7 @@ async fn a_change_still_unanswered_after_the_grace_is_reported_as_unknown() {
         create_retry: quick_retries(),
         cancel: cancel.clone(),
         grace: Duration::from_millis(200),
+        ..ApplyOptions::default()
     };
     let interrupter = {
         let cancel = cancel.clone();

@@ -61,6 +61,42 @@ fn examples_use_env_secrets_only() {
 }
 
 #[test]
+fn the_msp_secrets_env_example_names_exactly_the_variables_the_manifests_read() {
+    let path = repository().join("examples/msp/secrets.env.example");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let file = vbo_model::env_file::EnvFile::parse(&path, &text).unwrap();
+    let loaded = load(&[repository().join("examples/msp")]);
+    let mut referenced = std::collections::BTreeSet::new();
+    for document in &loaded.documents {
+        for field in document.manifest.spec.secret_fields() {
+            let vbo_model::SecretRef::FromEnv(var) = field.reference else {
+                panic!("{} {}: not fromEnv", document.location(), field.path);
+            };
+            // Each variable's line follows a comment naming the organization and the field.
+            let comment = text
+                .lines()
+                .zip(text.lines().skip(1))
+                .find(|(_, line)| *line == format!("{var}="))
+                .map(|(comment, _)| comment)
+                .unwrap_or_else(|| panic!("no line {var}= in {}", path.display()));
+            let name = &document.manifest.metadata.name;
+            assert!(
+                comment.starts_with(&format!("# {name}: "))
+                    && comment.contains(&format!("spec.{}", field.path)),
+                "{var}: {comment}"
+            );
+            referenced.insert(var.clone());
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = file.names().map(str::to_owned).collect();
+    assert_eq!(listed, referenced);
+    // No values: every listed variable is left for the user to fill in.
+    for name in &listed {
+        assert_eq!(file.get(name).unwrap().expose(), "", "{name}");
+    }
+}
+
+#[test]
 fn every_example_starts_with_a_modeline_that_finds_the_schema() {
     for file in example_files() {
         let text = std::fs::read_to_string(&file).unwrap();

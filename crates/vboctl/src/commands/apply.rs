@@ -11,6 +11,7 @@ use serde::Serialize;
 use vbo_apply::prepare;
 use vbo_apply::{ApplyOptions, Scope, StepKind, StepOutcome, StepResult, Unconverged};
 use vbo_client::{ApiVersionChoice, Client, server_url};
+use vbo_model::Environment;
 use vbo_plan::{Action, Desired, Plan, render};
 
 use crate::commands::Status;
@@ -76,6 +77,11 @@ pub(crate) struct ApplyArgs {
 }
 
 pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
+    // Read once: the secrets are checked before planning and read again, from the same
+    // environment and file, just before each request.
+    let environment = args
+        .connection
+        .environment(&mut |warning| ui.warn(warning))?;
     let (client, plan, desired) = match &args.plan {
         Some(path) => {
             if args.scope.prune {
@@ -90,10 +96,11 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
                     "a saved plan applies exactly the changes it lists, narrowed as it was planned: plan again with --target or --selector to narrow it",
                 ));
             }
-            from_saved_plan(path, &args.connection, ui).await?
+            from_saved_plan(path, &args.connection, &environment, ui).await?
         }
         None => {
-            let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
+            let prepared =
+                prepare(&args.paths, &args.scope, &args.connection, &environment, ui).await?;
             show_plan(&prepared.plan, args.format, ui);
             refuse_errors(&prepared.plan)?;
             if will_change(&prepared.plan, args.create_only) {
@@ -111,6 +118,7 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
         parallelism: usize::from(args.parallelism),
         // A request sent just before Ctrl-C may take this long to be answered.
         grace: Duration::from_secs(args.connection.request_timeout.max(1)),
+        environment,
         ..ApplyOptions::default()
     };
     execute(&client, &plan, &desired, scope, options, args.format, ui).await
@@ -121,6 +129,7 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
 async fn from_saved_plan(
     path: &PathBuf,
     connection: &ConnectionArgs,
+    environment: &Environment,
     ui: &Ui,
 ) -> Result<(Client, Plan, Vec<Desired>), CliError> {
     let file = read_plan_file(path)?;
@@ -143,7 +152,7 @@ async fn from_saved_plan(
         }
         None => connection.server = Some(file.server.clone()),
     }
-    prepare::check_secrets(&file.desired, None)?;
+    prepare::check_secrets(&file.desired, None, environment)?;
     let mut config = connection.client_config(&mut |warning| ui.warn(warning))?;
     let planned_version = file.plan.api_version;
     match config.api_version {

@@ -8,7 +8,7 @@ use std::process::Command;
 use owo_colors::OwoColorize;
 use vbo_client::{Client, ClientConfig, TlsOptions};
 use vbo_emulator::{DEFAULT_PASSWORD, DEFAULT_USER, Emulator, EmulatorConfig, EmulatorHandle, Tls};
-use vbo_model::{Manifest, RestApiVersion, Secret, SecretRef};
+use vbo_model::{Environment, Manifest, RestApiVersion, Secret, SecretRef};
 
 use crate::commands::Status;
 use crate::error::CliError;
@@ -265,7 +265,7 @@ async fn preload(
                         .cloned()
                         .ok_or_else(|| CliError::message(format!("no demo value for {path}"))),
                     other => other
-                        .resolve_field(path)
+                        .resolve_field(path, &Environment::process())
                         .map_err(|e| CliError::message(e.to_string())),
                 })?;
         client.create(&body).await?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use vbo_apply::prepare::{self, Prepared};
+use vbo_model::Environment;
 use vbo_plan::{Desired, Narrowing, Plan, PlanFile, Selector, render};
 
 use crate::commands::Status;
@@ -100,7 +101,10 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
-    let prepared = prepare(&args.paths, &args.scope, &args.connection, ui).await?;
+    let environment = args
+        .connection
+        .environment(&mut |warning| ui.warn(warning))?;
+    let prepared = prepare(&args.paths, &args.scope, &args.connection, &environment, ui).await?;
     let plan = &prepared.plan;
     if plan.has_errors() {
         // Show what could be planned and why the rest could not, but never save a plan that
@@ -164,17 +168,18 @@ pub(crate) fn print(plan: &Plan, format: PlanFormat, ui: &Ui) {
 
 /// Everything before rendering, shared with `apply`: the library's [`vbo_apply::prepare`]
 /// steps, with the manifests' diagnostics shown on standard error. Fails before any network
-/// call when a manifest is invalid or a secret is missing.
+/// call when a manifest is invalid or a secret cannot be read from `environment` or disk.
 pub(crate) async fn prepare(
     paths: &[PathBuf],
     scope: &ScopeArgs,
     connection: &ConnectionArgs,
+    environment: &Environment,
     ui: &Ui,
 ) -> Result<Prepared, CliError> {
     let desired = desired_from_manifests(paths, ui)?;
     prepare::check_prune(&desired, scope.prune, scope.allow_empty)?;
     let narrowing = scope.narrowing();
-    prepare::check_secrets(&desired, narrowing.as_ref())?;
+    prepare::check_secrets(&desired, narrowing.as_ref(), environment)?;
     let config = connection.client_config(&mut |warning| ui.warn(warning))?;
     Ok(prepare::connect_and_plan(config, desired, scope.prune, narrowing).await?)
 }

@@ -6,6 +6,7 @@ mod apply_support;
 mod confirm;
 mod demo;
 mod emulator;
+mod env_file;
 mod generated;
 #[cfg(unix)]
 mod interrupt;
