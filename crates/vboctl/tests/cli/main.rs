@@ -6,6 +6,7 @@ mod apply_support;
 mod confirm;
 mod demo;
 mod emulator;
+mod export;
 mod generated;
 #[cfg(unix)]
 mod interrupt;
