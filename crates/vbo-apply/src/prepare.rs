@@ -173,3 +173,25 @@ pub async fn connect_and_plan(
         plan,
     })
 }
+
+/// What `vboctl export` reads from the server: every organization, in the version it speaks.
+#[derive(Debug)]
+pub struct Listed {
+    /// The server, as the client names it.
+    pub server: String,
+    /// The REST API version the list was read in.
+    pub api_version: vbo_model::RestApiVersion,
+    /// Every organization (every page).
+    pub organizations: Vec<Organization>,
+}
+
+/// Connects (settling the API version) and lists every organization, for export.
+pub async fn connect_and_list(config: ClientConfig) -> Result<Listed, ClientError> {
+    let client = Client::connect(config).await?;
+    let organizations = client.list().await?;
+    Ok(Listed {
+        server: client.server().to_owned(),
+        api_version: client.api_version(),
+        organizations,
+    })
+}

@@ -10,12 +10,14 @@
 //! - [`load`]: finding manifest files, reading them and checking them, with every problem as a
 //!   located [`Diagnostic`].
 //! - [`schema`]: the JSON Schema editors use, and the field reference generated from it.
+//! - [`export`]: manifests made from what a server reports, for `vboctl export`.
 //!
 //! This crate does no networking and has no async runtime.
 
 pub mod api;
 pub mod diagnostic;
 pub mod env_file;
+pub mod export;
 pub mod lenient;
 pub mod load;
 mod located;

@@ -23,6 +23,12 @@ pub fn manifest_schema() -> Value {
     let mut schema = serde_json::to_value(schema).unwrap_or_default();
     strip_null(&mut schema);
     describe_spec_type(&mut schema);
+    if let Value::Object(root) = &mut schema {
+        root.insert(
+            "$id".to_owned(),
+            Value::String(crate::export::SCHEMA_ID.to_owned()),
+        );
+    }
     schema
 }
 

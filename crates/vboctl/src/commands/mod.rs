@@ -4,6 +4,7 @@
 pub(crate) mod apply;
 pub(crate) mod demo;
 pub(crate) mod emulator;
+pub(crate) mod export;
 pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod server_cert;

@@ -7,6 +7,7 @@ mod confirm;
 mod demo;
 mod emulator;
 mod env_file;
+mod export;
 mod generated;
 #[cfg(unix)]
 mod interrupt;
