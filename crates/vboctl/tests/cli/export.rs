@@ -163,6 +163,53 @@ async fn round_trip(version: RestApiVersion) {
         "{}\n{}",
         validated.stdout, validated.stderr
     );
+    // Strict validation finds nothing but the documented warnings that describe the server as
+    // it is (here, connections without SSL, as the fleet has them), and no error at all.
+    let strict = vboctl(
+        &server,
+        &["validate", "--strict", "--format", "json", "tenants"],
+        &[],
+    )
+    .await;
+    let problems: serde_json::Value = serde_json::from_str(&strict.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", strict.stdout, strict.stderr));
+    for problem in problems.as_array().unwrap() {
+        assert_eq!(problem["severity"], "warning", "{problem}");
+        let message = problem["message"].as_str().unwrap();
+        assert!(
+            message.ends_with("connects without SSL: the connection is not encrypted"),
+            "{version}: an undocumented warning: {problem}"
+        );
+    }
+    if version >= RestApiVersion::V8 {
+        // The tenant's id the server reports becomes the manifest's identity.
+        let client = server.client().await;
+        let mut tenants = 0;
+        for organization in client.list().await.unwrap() {
+            let Some(msid) = organization.msid else {
+                continue;
+            };
+            tenants += 1;
+            let file = files
+                .iter()
+                .find(|file| {
+                    std::fs::read_to_string(file)
+                        .unwrap()
+                        .contains(&format!("name: {}\n", organization.name))
+                })
+                .unwrap_or_else(|| panic!("a file for {}", organization.name));
+            let text = std::fs::read_to_string(file).unwrap();
+            let written = text
+                .lines()
+                .find_map(|line| line.strip_prefix("  msid: "))
+                .map(|value| value.trim_matches('"'));
+            assert_eq!(written, Some(msid.as_str()), "{text}");
+        }
+        assert!(
+            tenants >= 2,
+            "the v8 fleet has Microsoft 365 tenants with an msid"
+        );
+    }
     let planned = vboctl(&server, &["plan", "tenants", "--detailed-exitcode"], &env).await;
     assert_eq!(
         planned.code, 0,
