@@ -43,7 +43,7 @@ pub enum Kind {
     Organization,
 }
 
-/// One organization that should exist on the Veeam Backup for Microsoft Office 365 server.
+/// One organization that should exist on the Veeam Backup for Microsoft 365 server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(

@@ -1,4 +1,4 @@
-//! `vboctl`: manage the organizations of a Veeam Backup for Microsoft Office 365 server from
+//! `vboctl`: manage the organizations of a Veeam Backup for Microsoft 365 server from
 //! YAML manifests kept in git.
 //!
 //! This file only parses arguments, dispatches to [`commands`] and maps outcomes to exit codes:
@@ -21,7 +21,7 @@ use commands::Status;
 use error::CliError;
 use ui::Ui;
 
-/// Manage the organizations of a Veeam Backup for Microsoft Office 365 server from YAML
+/// Manage the organizations of a Veeam Backup for Microsoft 365 server from YAML
 /// manifests kept in git: validate them, plan against the server's REST API (v8, v7, v6 or v3,
 /// detected), and apply.
 #[derive(Debug, Parser)]
