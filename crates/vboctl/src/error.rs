@@ -120,7 +120,7 @@ impl From<PrepareError> for CliError {
                         count(problems.len(), "secret"),
                         lines.join("\n")
                     ),
-                    "set the environment variables or create the files the manifests name",
+                    "set the environment variables (or list them in a file given with --env-file) or create the files the manifests name",
                 )
             }
             PrepareError::Client(error) => error.into(),

@@ -638,7 +638,7 @@ async fn an_unreadable_secret_fails_before_any_request_naming_organization_field
         "  contoso.onmicrosoft.com (tenants.yaml:4:9): spec.exchangeOnlineSettings.password: environment variable VBOCTL_TEST_UNSET_VARIABLE is not set\n",
         "  contoso.onmicrosoft.com (tenants.yaml:4:9): spec.sharePointOnlineSettings.applicationSecret: ",
         "secrets/contoso-app.txt",
-        "  hint: set the environment variables or create the files the manifests name\n",
+        "  hint: set the environment variables (or list them in a file given with --env-file) or create the files the manifests name\n",
     ] {
         assert_contains(&run.stderr, expected);
     }
