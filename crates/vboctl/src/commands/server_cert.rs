@@ -22,7 +22,8 @@ use crate::ui::printable;
 /// that certificate with --ca-cert FILE (saved with --out FILE) or --tls-thumbprint HEX.
 #[derive(Debug, Args)]
 pub(crate) struct ServerCertArgs {
-    /// The server's REST API, for example https://vbo.example.com:4443 (a trailing /v3 is accepted).
+    /// The server's REST API, for example https://vbo.example.com:4443 (a trailing version such
+    /// as /v8 is accepted and ignored).
     #[arg(
         long,
         env = "VBOCTL_SERVER",
