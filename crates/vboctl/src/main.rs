@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod commands;
 mod connection;
@@ -25,7 +25,7 @@ use ui::Ui;
 /// manifests kept in git: validate them, plan against the server's REST API (v8, v7, v6 or v3,
 /// detected), and apply.
 #[derive(Debug, Parser)]
-#[command(name = "vboctl", version, about)]
+#[command(name = "vboctl", version = env!("VBOCTL_VERSION"), about)]
 struct Cli {
     /// Never colour the output (NO_COLOR is respected too).
     #[arg(long, global = true)]
@@ -47,6 +47,8 @@ enum Command {
     Schema(commands::schema::Args),
     Emulator(Box<commands::emulator::EmulatorArgs>),
     Demo(commands::demo::DemoArgs),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +80,12 @@ fn main() -> ExitCode {
         Command::ServerCert(args) => block_on(commands::server_cert::run(args)),
         Command::Emulator(args) => commands::emulator::run(*args),
         Command::Demo(args) => commands::demo::run(args, &ui),
+        Command::Completions(args) => {
+            commands::completions::completions(args, Cli::command()).map_err(CliError::from)
+        }
+        Command::Man(args) => {
+            commands::completions::man(args, Cli::command()).map_err(CliError::from)
+        }
     };
     match result {
         Ok(Status::Success) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! [`Status`] or a [`CliError`](crate::error::CliError).
 
 pub(crate) mod apply;
+pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod emulator;
 pub(crate) mod export;

@@ -4,6 +4,7 @@ mod apply;
 mod apply_support;
 #[cfg(unix)]
 mod confirm;
+mod conveniences;
 mod demo;
 mod emulator;
 mod env_file;
