@@ -175,14 +175,7 @@ impl Setup {
 
     /// The organizations' names on the server, sorted.
     pub(crate) fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .emulator
-            .organizations()
-            .into_iter()
-            .map(|o| o.name)
-            .collect();
-        names.sort();
-        names
+        crate::support::organization_names(&self.emulator)
     }
 
     /// The organization called `name` as the server stores it, secrets included, as JSON.

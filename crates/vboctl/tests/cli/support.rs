@@ -192,6 +192,17 @@ impl Server {
     }
 }
 
+/// The names of the organizations `emulator` holds, sorted.
+pub(crate) fn organization_names(emulator: &EmulatorHandle) -> Vec<String> {
+    let mut names: Vec<String> = emulator
+        .organizations()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    names.sort();
+    names
+}
+
 /// `vboctl` in `dir`, without colours and without the caller's connection variables.
 pub(crate) fn bare_vboctl(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_vboctl"));

@@ -94,14 +94,7 @@ fn stored(server: &Server, name: &str) -> StoredOrganization {
 
 /// The organizations' names on the server, sorted.
 fn names(server: &Server) -> Vec<String> {
-    let mut names: Vec<String> = server
-        .emulator
-        .organizations()
-        .into_iter()
-        .map(|o| o.name)
-        .collect();
-    names.sort();
-    names
+    crate::support::organization_names(&server.emulator)
 }
 
 /// The certificate content the server received in `settings`.
