@@ -240,8 +240,13 @@ fn confirm(plan: &Plan, auto_approve: bool, create_only: bool, ui: &Ui) -> Resul
         return Ok(());
     }
     if !ui.stdin_terminal {
+        let why = if ui.ci {
+            "the CI variable is set"
+        } else {
+            "standard input is not a terminal"
+        };
         return Err(CliError::usage(
-            "refusing to apply without confirmation: standard input is not a terminal",
+            format!("refusing to apply without confirmation: {why}"),
             "review the plan above and pass --auto-approve, or save it with `vboctl plan --out FILE` and apply that with `vboctl apply --plan FILE`",
         ));
     }

@@ -24,6 +24,7 @@ const INHERITED: &[&str] = &[
     "RUST_LOG",
     "NO_COLOR",
     "CLICOLOR_FORCE",
+    "GITHUB_STEP_SUMMARY",
 ];
 
 /// The value every secret on the server gets when a test puts an organization there.
