@@ -3,6 +3,8 @@
 //! - [`manifest`]: the documents users keep in git (`apiVersion: vboctl/v1`, `kind: Organization`).
 //! - [`wire`]: the JSON the Veeam Backup for Microsoft 365 REST API reads and returns, in its
 //!   canonical form, shared by the client and the emulator so both speak the same language.
+//! - [`annotation`]: problems as CI platforms show them (GitHub workflow commands, GitLab Code
+//!   Quality).
 //! - [`api`]: the REST API versions vboctl speaks and what differs between them, as data.
 //! - [`lenient`]: reading JSON as the server's Json.NET does (any case, string booleans).
 //! - [`secret`]: references to secrets and the values they resolve to, which can never be printed.
@@ -14,6 +16,7 @@
 //!
 //! This crate does no networking and has no async runtime.
 
+pub mod annotation;
 pub mod api;
 pub mod diagnostic;
 pub mod env_file;

@@ -24,3 +24,26 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     }
     Cow::Owned(escaped)
 }
+
+/// Text safe inside HTML and GitHub-flavoured Markdown, table cells included: `&`, `<`, `>`,
+/// `"`, `|`, backticks and the emphasis and link characters escaped, control characters shown
+/// escaped.
+pub fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in escape_controls(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '|' => out.push_str("&#124;"),
+            '`' => out.push_str("&#96;"),
+            '*' => out.push_str("&#42;"),
+            '_' => out.push_str("&#95;"),
+            '[' => out.push_str("&#91;"),
+            ']' => out.push_str("&#93;"),
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -412,6 +412,22 @@ impl PlanError {
         }
     }
 
+    /// Where the manifests concerned are written (`file:line:column`): several for a name
+    /// used twice, none for a `--target` that selects nothing.
+    pub fn origins(&self) -> Vec<&str> {
+        match self {
+            PlanError::TypeChange { origin, .. }
+            | PlanError::AmbiguousMatch { origin, .. }
+            | PlanError::UnsupportedField { origin, .. }
+            | PlanError::RefusedAuthentication { origin, .. }
+            | PlanError::TenantRenamed { origin, .. } => vec![origin],
+            PlanError::DuplicateName { origins, .. } => {
+                origins.iter().map(String::as_str).collect()
+            }
+            PlanError::UnmatchedTarget { .. } => Vec::new(),
+        }
+    }
+
     /// What to do about it.
     pub fn hint(&self) -> String {
         match self {

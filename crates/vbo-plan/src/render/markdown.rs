@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use super::{clean, closing, context, leaves, narrowed_line, secrets, verb};
+use vbo_model::text::markdown_escape as html;
+
+use super::{closing, context, leaves, narrowed_line, secrets, verb};
 use crate::model::{Action, Change, Plan};
 
 /// The most characters [`markdown`] produces: comfortably under the 65,536 a GitHub comment
@@ -190,26 +192,4 @@ fn count(n: usize, noun: &str) -> String {
 
 fn length(text: &str) -> usize {
     text.chars().count()
-}
-
-/// Text safe inside HTML and Markdown: `&`, `<`, `>`, `"`, `|` and backticks escaped, control
-/// characters shown escaped.
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in clean(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '|' => out.push_str("&#124;"),
-            '`' => out.push_str("&#96;"),
-            '*' => out.push_str("&#42;"),
-            '_' => out.push_str("&#95;"),
-            '[' => out.push_str("&#91;"),
-            ']' => out.push_str("&#93;"),
-            other => out.push(other),
-        }
-    }
-    out
 }

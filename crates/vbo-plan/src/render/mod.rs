@@ -12,9 +12,10 @@ pub use markdown::{MARKDOWN_LIMIT, markdown};
 pub use text::text;
 
 use serde_json::Value;
+use vbo_model::annotation::Annotation;
 /// Control characters escaped in everything a rendering copies from the server or a file.
 use vbo_model::text::escape_controls as clean;
-use vbo_model::{Secret, SecretRef};
+use vbo_model::{Secret, SecretRef, Severity};
 
 use crate::model::{Plan, Summary};
 
@@ -23,6 +24,29 @@ pub fn json(plan: &Plan) -> String {
     // A plan holds strings, numbers, booleans and JSON values only: serializing cannot fail.
     let mut out = serde_json::to_string_pretty(plan).expect("a plan always serializes to JSON");
     out.push('\n');
+    out
+}
+
+/// Every error of the plan as an annotation at the manifest it concerns (one per manifest when
+/// a name is used twice), for `--format github`.
+pub fn annotations(plan: &Plan) -> Vec<Annotation> {
+    let mut out = Vec::new();
+    for report in &plan.errors {
+        let title = format!("Cannot plan {}", clean(report.error.name()));
+        let message = format!("{}\nhint: {}", clean(&report.message), clean(&report.hint));
+        let origins = report.error.origins();
+        if origins.is_empty() {
+            out.push(Annotation::at_origin(Severity::Error, "", &title, &message));
+        }
+        for origin in origins {
+            out.push(Annotation::at_origin(
+                Severity::Error,
+                origin,
+                &title,
+                &message,
+            ));
+        }
+    }
     out
 }
 

@@ -12,8 +12,11 @@ use vbo_apply::prepare;
 use vbo_apply::{ApplyOptions, Scope, StepKind, StepOutcome, StepResult, Unconverged};
 use vbo_client::{ApiVersionChoice, Client, server_url};
 use vbo_model::Environment;
+use vbo_model::Severity;
+use vbo_model::annotation::Annotation;
 use vbo_plan::{Action, Desired, Plan, render};
 
+use crate::ci::ReportRow;
 use crate::commands::Status;
 use crate::commands::plan::{ScopeArgs, prepare};
 use crate::commands::show::read_plan_file;
@@ -30,6 +33,10 @@ pub(crate) enum ApplyFormat {
     Text,
     /// One JSON document with every change's result and the summary, for tools.
     Json,
+    /// For GitHub Actions: the text report, with every manifest problem, plan error, failed
+    /// change and unconverged organization as an annotation; with GITHUB_STEP_SUMMARY set, the
+    /// report as a table in the job summary.
+    Github,
 }
 
 /// Carry out a plan: create what is missing and, when asked, update and delete.
@@ -77,6 +84,15 @@ pub(crate) struct ApplyArgs {
 }
 
 pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
+    let github = args.format == ApplyFormat::Github;
+    let result = apply(args, ui).await;
+    if github && let Err(error) = &result {
+        crate::ci::print_failure("apply", error);
+    }
+    result
+}
+
+async fn apply(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
     // Read once: the secrets are checked before planning and read again, from the same
     // environment and file, just before each request.
     let environment = args
@@ -99,8 +115,16 @@ pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
             from_saved_plan(path, &args.connection, &environment, ui).await?
         }
         None => {
-            let prepared =
-                prepare(&args.paths, &args.scope, &args.connection, &environment, ui).await?;
+            let annotate = args.format == ApplyFormat::Github;
+            let prepared = prepare(
+                &args.paths,
+                &args.scope,
+                &args.connection,
+                &environment,
+                annotate,
+                ui,
+            )
+            .await?;
             show_plan(&prepared.plan, args.format, ui);
             refuse_errors(&prepared.plan)?;
             if will_change(&prepared.plan, args.create_only) {
@@ -221,6 +245,11 @@ fn show_plan(plan: &Plan, format: ApplyFormat, ui: &Ui) {
             let _ = std::io::stdout().flush();
         }
         ApplyFormat::Json => eprint!("{}", render::text(plan, ui.stderr_color)),
+        ApplyFormat::Github => {
+            print!("{}", render::text(plan, false));
+            let _ = std::io::stdout().flush();
+            crate::ci::print_annotations(&render::annotations(plan));
+        }
     }
 }
 
@@ -349,15 +378,16 @@ async fn execute(
         }
         return Ok(Status::Success);
     }
-    let text = format == ApplyFormat::Text;
-    let progress = (text && ui.stderr_terminal && !steps.is_empty()).then(|| {
-        let bar = ProgressBar::new(steps.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} changes {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let text = format != ApplyFormat::Json;
+    let progress =
+        (format == ApplyFormat::Text && ui.stderr_terminal && !steps.is_empty()).then(|| {
+            let bar = ProgressBar::new(steps.len() as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} changes {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
     // From here on Ctrl-C no longer ends the process: it stops the run in an orderly way.
     let cancel = options.cancel.clone();
     interrupt::watch(cancel.clone(), *ui);
@@ -390,6 +420,17 @@ async fn execute(
 
     let interrupted = cancel.is_cancelled();
     let summary = summarize(&results, skipped.len());
+    if format == ApplyFormat::Github {
+        report_on_github(
+            client,
+            plan,
+            &results,
+            &summary,
+            &unconverged,
+            interrupted,
+            ui,
+        );
+    }
     if format == ApplyFormat::Json {
         print_report(client, &results, &skipped, &unconverged, interrupted);
     } else {
@@ -425,6 +466,69 @@ async fn execute(
             "fix what is reported above and run apply again: it carries on from where this run stopped",
         ))
     }
+}
+
+/// The annotations and the step summary of `--format github`: each failed change at its
+/// manifest, each unconverged organization, and the report as a table.
+fn report_on_github(
+    client: &Client,
+    plan: &Plan,
+    results: &[StepResult],
+    summary: &Summary,
+    unconverged: &[String],
+    interrupted: bool,
+    ui: &Ui,
+) {
+    let mut annotations = Vec::new();
+    for result in results {
+        if let StepOutcome::Failed { message } = &result.outcome {
+            let origin = plan
+                .changes
+                .iter()
+                .find(|change| change.address == result.step.address)
+                .and_then(|change| change.origin.as_deref())
+                .unwrap_or("");
+            annotations.push(Annotation::at_origin(
+                Severity::Error,
+                origin,
+                format!(
+                    "Cannot {} {}",
+                    result.step.action(),
+                    printable(&result.step.name)
+                ),
+                printable(message),
+            ));
+        }
+    }
+    for problem in unconverged {
+        annotations.push(Annotation::at_origin(
+            Severity::Error,
+            "",
+            "Not converged",
+            printable(problem),
+        ));
+    }
+    crate::ci::print_annotations(&annotations);
+    let rows: Vec<ReportRow> = results
+        .iter()
+        .map(|result| {
+            let (glyph, outcome) = result_parts(result);
+            ReportRow {
+                glyph: glyph.unwrap_or(' '),
+                name: result.step.name.clone(),
+                outcome,
+            }
+        })
+        .collect();
+    crate::ci::append_step_summary(
+        &crate::ci::apply_summary(
+            client.server(),
+            &summary_line(summary, interrupted),
+            &rows,
+            unconverged,
+        ),
+        ui,
+    );
 }
 
 fn summarize(results: &[StepResult], skipped: usize) -> Summary {
@@ -476,6 +580,19 @@ fn seconds(duration: Duration) -> String {
 
 /// `+ created contoso.onmicrosoft.com (id …) 1.2s`, `x failed fabrikam.com: <message>`.
 fn result_line(result: &StepResult, colored: bool) -> String {
+    let (glyph, text) = result_parts(result);
+    match glyph {
+        // Nothing was sent: no glyph, as for the changes --create-only skips.
+        None => format!("  {text}"),
+        Some(glyph) if !colored => format!("{glyph} {text}"),
+        Some(glyph @ '+') => format!("{} {text}", glyph.green().bold()),
+        Some(glyph @ '~') => format!("{} {text}", glyph.yellow().bold()),
+        Some(glyph) => format!("{} {text}", glyph.red().bold()),
+    }
+}
+
+/// The glyph of a result (none for a change not started) and what happened, in words.
+fn result_parts(result: &StepResult) -> (Option<char>, String) {
     let name = printable(&result.step.name);
     let took = seconds(result.duration);
     let (glyph, text) = match &result.outcome {
@@ -500,19 +617,14 @@ fn result_line(result: &StepResult, colored: bool) -> String {
         StepOutcome::Updated => ('~', format!("updated {name} {took}")),
         StepOutcome::Deleted => ('-', format!("deleted {name} {took}")),
         StepOutcome::Failed { message } => ('x', format!("failed {name}: {}", printable(message))),
-        // Nothing was sent: no glyph, as for the changes --create-only skips.
         StepOutcome::NotStarted => {
-            return format!("  not started: {} {name}", result.step.action());
+            return (
+                None,
+                format!("not started: {} {name}", result.step.action()),
+            );
         }
     };
-    if !colored {
-        return format!("{glyph} {text}");
-    }
-    match glyph {
-        '+' => format!("{} {text}", glyph.green().bold()),
-        '~' => format!("{} {text}", glyph.yellow().bold()),
-        _ => format!("{} {text}", glyph.red().bold()),
-    }
+    (Some(glyph), text)
 }
 
 fn print_report(

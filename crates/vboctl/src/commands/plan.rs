@@ -23,6 +23,10 @@ pub(crate) enum PlanFormat {
     Json,
     /// For a pull-request comment.
     Markdown,
+    /// For GitHub Actions: the text plan, every manifest problem and every error as an
+    /// annotation on its file; with GITHUB_STEP_SUMMARY set, the Markdown plan in the job
+    /// summary.
+    Github,
 }
 
 /// Which organizations a plan may touch.
@@ -101,10 +105,28 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
+    let github = args.format == PlanFormat::Github;
+    let result = plan(args, ui).await;
+    if github && let Err(error) = &result {
+        crate::ci::print_failure("plan", error);
+    }
+    result
+}
+
+async fn plan(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
     let environment = args
         .connection
         .environment(&mut |warning| ui.warn(warning))?;
-    let prepared = prepare(&args.paths, &args.scope, &args.connection, &environment, ui).await?;
+    let annotate = args.format == PlanFormat::Github;
+    let prepared = prepare(
+        &args.paths,
+        &args.scope,
+        &args.connection,
+        &environment,
+        annotate,
+        ui,
+    )
+    .await?;
     let plan = &prepared.plan;
     if plan.has_errors() {
         // Show what could be planned and why the rest could not, but never save a plan that
@@ -160,10 +182,16 @@ pub(crate) fn print(plan: &Plan, format: PlanFormat, ui: &Ui) {
         PlanFormat::Text => render::text(plan, ui.stdout_color),
         PlanFormat::Json => render::json(plan),
         PlanFormat::Markdown => render::markdown(plan),
+        PlanFormat::Github => render::text(plan, false),
     };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(rendered.as_bytes());
     let _ = stdout.flush();
+    drop(stdout);
+    if format == PlanFormat::Github {
+        crate::ci::print_annotations(&render::annotations(plan));
+        crate::ci::append_step_summary(&render::markdown(plan), ui);
+    }
 }
 
 /// Everything before rendering, shared with `apply`: the library's [`vbo_apply::prepare`]
@@ -174,9 +202,10 @@ pub(crate) async fn prepare(
     scope: &ScopeArgs,
     connection: &ConnectionArgs,
     environment: &Environment,
+    annotate: bool,
     ui: &Ui,
 ) -> Result<Prepared, CliError> {
-    let desired = desired_from_manifests(paths, ui)?;
+    let desired = desired_from_manifests(paths, annotate, ui)?;
     prepare::check_prune(&desired, scope.prune, scope.allow_empty)?;
     let narrowing = scope.narrowing();
     prepare::check_secrets(&desired, narrowing.as_ref(), environment)?;
@@ -185,11 +214,19 @@ pub(crate) async fn prepare(
 }
 
 /// Reads and validates the manifests under `paths` (default `.`), printing every diagnostic on
-/// standard error; fails when any is an error.
-pub(crate) fn desired_from_manifests(paths: &[PathBuf], ui: &Ui) -> Result<Vec<Desired>, CliError> {
+/// standard error, and with `annotate` as GitHub annotations on standard output too; fails when
+/// any is an error.
+pub(crate) fn desired_from_manifests(
+    paths: &[PathBuf],
+    annotate: bool,
+    ui: &Ui,
+) -> Result<Vec<Desired>, CliError> {
     let loaded = prepare::read_manifests(paths);
     if !loaded.diagnostics.is_empty() {
         eprint!("{}", loaded.render(ui.stderr_color));
+        if annotate {
+            crate::ci::print_diagnostics(&loaded.diagnostics);
+        }
     }
     Ok(prepare::desired(loaded)?)
 }

@@ -10,7 +10,8 @@ use crate::commands::plan::{PlanFormat, print};
 use crate::error::CliError;
 use crate::ui::Ui;
 
-/// Render a plan saved with `vboctl plan --out FILE`, as text, JSON or Markdown.
+/// Render a plan saved with `vboctl plan --out FILE`, as text, JSON, Markdown or for GitHub
+/// Actions.
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
     /// A plan saved with `vboctl plan --out FILE`.

@@ -3,7 +3,8 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use vbo_model::Severity;
+use vbo_model::annotation::{Annotation, gitlab_code_quality};
+use vbo_model::{Loaded, Severity};
 
 use super::{Error, Status};
 use crate::ui::count;
@@ -25,16 +26,25 @@ pub(crate) struct Args {
     /// Treat warnings (literal secrets, SSL off, skipped certificate checks) as errors.
     #[arg(long)]
     strict: bool,
-    /// `text` for people (with the offending source line), `json` for tools: an array of
-    /// `{file, line, column, severity, message}` objects, with `hint` when there is one.
+    /// How to report the problems.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
+/// How `validate` reports.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum Format {
+    /// For people: each problem with the offending source line, then a summary.
     Text,
+    /// For tools: an array of `{file, line, column, severity, message}` objects, with `hint`
+    /// when there is one.
     Json,
+    /// For GitHub Actions: each problem as an annotation on the file (workflow commands), then
+    /// the summary; with GITHUB_STEP_SUMMARY set, a table of the problems in the job summary.
+    Github,
+    /// For GitLab: a Code Quality report (JSON) to save as the job's
+    /// `artifacts:reports:codequality`, so problems show in the merge request.
+    Gitlab,
 }
 
 pub(crate) fn run(args: Args, ui: &crate::ui::Ui) -> Result<Status, Error> {
@@ -52,31 +62,26 @@ pub(crate) fn run(args: Args, ui: &crate::ui::Ui) -> Result<Status, Error> {
                 .write_all(text.as_bytes())
                 .map_err(stdout_error)?;
         }
+        Format::Gitlab => {
+            let annotations: Vec<Annotation> =
+                loaded.diagnostics.iter().map(Annotation::from).collect();
+            std::io::stdout()
+                .write_all(gitlab_code_quality(&annotations).as_bytes())
+                .map_err(stdout_error)?;
+        }
+        Format::Github => {
+            let verdict = verdict(&loaded, failed, args.strict);
+            crate::ci::print_diagnostics(&loaded.diagnostics);
+            println!("{verdict}");
+            crate::ci::append_step_summary(
+                &crate::ci::validation_summary(&verdict, &loaded.diagnostics),
+                ui,
+            );
+        }
         Format::Text => {
             let mut out = anstream::stdout();
-            let errors = loaded.count(Severity::Error);
-            let warnings = loaded.count(Severity::Warning);
-            let summary = if failed {
-                format!(
-                    "invalid: {}, {}{}",
-                    count(errors, "error"),
-                    count(warnings, "warning"),
-                    if args.strict && errors == 0 {
-                        " (--strict makes warnings errors)"
-                    } else {
-                        ""
-                    }
-                )
-            } else {
-                format!(
-                    "valid: {} in {}, {}",
-                    count(loaded.documents.len(), "organization"),
-                    count(loaded.files.len(), "file"),
-                    count(warnings, "warning"),
-                )
-            };
             write!(out, "{}", loaded.render(ui.stdout_color)).map_err(stdout_error)?;
-            writeln!(out, "{summary}").map_err(stdout_error)?;
+            writeln!(out, "{}", verdict(&loaded, failed, args.strict)).map_err(stdout_error)?;
         }
     }
     Ok(if failed {
@@ -84,4 +89,29 @@ pub(crate) fn run(args: Args, ui: &crate::ui::Ui) -> Result<Status, Error> {
     } else {
         Status::Success
     })
+}
+
+/// `valid: 3 organizations in 2 files, 0 warnings` or `invalid: 1 error, 2 warnings`.
+fn verdict(loaded: &Loaded, failed: bool, strict: bool) -> String {
+    let errors = loaded.count(Severity::Error);
+    let warnings = loaded.count(Severity::Warning);
+    if failed {
+        format!(
+            "invalid: {}, {}{}",
+            count(errors, "error"),
+            count(warnings, "warning"),
+            if strict && errors == 0 {
+                " (--strict makes warnings errors)"
+            } else {
+                ""
+            }
+        )
+    } else {
+        format!(
+            "valid: {} in {}, {}",
+            count(loaded.documents.len(), "organization"),
+            count(loaded.files.len(), "file"),
+            count(warnings, "warning"),
+        )
+    }
 }
