@@ -183,7 +183,7 @@ async fn plan_for_github_annotates_plan_errors_and_writes_the_markdown_plan_to_t
     let run = setup
         .expect(&["plan", "manifests", "--format", "github"], 1)
         .await;
-    let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    let annotations = workflow_commands(&run.stdout);
     assert_eq!(annotations.len(), 2, "{}", run.stdout);
     assert!(
         annotations[0].starts_with(
@@ -222,7 +222,7 @@ async fn plan_for_github_annotates_plan_errors_and_writes_the_markdown_plan_to_t
     let run = setup
         .expect(&["plan", "manifests", "--format", "github"], 1)
         .await;
-    let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    let annotations = workflow_commands(&run.stdout);
     assert_eq!(annotations.len(), 1, "{}", run.stdout);
     assert!(
         annotations[0].starts_with("::error title=vboctl plan failed::"),
@@ -255,7 +255,7 @@ async fn apply_for_github_annotates_failed_changes_and_reports_to_the_summary() 
             1,
         )
         .await;
-    let annotations: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    let annotations = workflow_commands(&run.stdout);
     assert_eq!(
         annotations,
         [
