@@ -12,10 +12,11 @@ clippy:
 test:
     cargo test --workspace
 
-# Regenerate the committed JSON Schema and the field reference from the Rust types.
+# Regenerate the committed JSON Schemas and the field reference from the Rust types.
 schema:
     cargo run -q -p vboctl -- schema --out schemas/organization.schema.json
     cargo run -q -p vboctl -- schema --format markdown --out docs/manifest.md
+    cargo run -q -p vboctl -- schema plan --out schemas/plan.schema.json
 
 # The whole loop against an embedded emulator.
 demo:

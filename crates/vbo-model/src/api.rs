@@ -27,7 +27,18 @@ use crate::wire::{Organization, OrganizationBody, OrganizationType, Region};
 
 /// A version of the server's REST API.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    schemars::JsonSchema,
 )]
 pub enum RestApiVersion {
     /// REST API v3 (Veeam Backup for Microsoft Office 365 4.0), deprecated since 6.0.

@@ -5,7 +5,8 @@
 //!   [`Organization`](vbo_model::Organization)s into a [`Plan`]: one [`Change`] per
 //!   organization (create `+`, update `~`, delete `-` or no-op), unmanaged organizations, and
 //!   errors for what cannot be planned.
-//! - [`render`] shows a plan as text, Markdown or JSON.
+//! - [`render`] shows a plan as text, Markdown or JSON, and its errors as CI annotations.
+//! - [`schema`] is the JSON Schema of the plan document.
 //! - [`PlanFile`] is a saved plan, with the fingerprints that let apply refuse a stale one.
 //!
 //! Everything here is pure: no I/O, no clock, no async. Secrets appear only as references
@@ -16,6 +17,7 @@ mod model;
 mod planner;
 pub mod render;
 mod saved;
+pub mod schema;
 pub mod selector;
 
 pub use model::{

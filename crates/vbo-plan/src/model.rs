@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vbo_model::{OrganizationType, RestApiVersion, Spec};
@@ -107,7 +108,7 @@ impl Narrowing {
 }
 
 /// How a narrowed plan was narrowed, as the plan document records it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Narrowed {
     /// The `--target` names, as given (repeats, ignoring case, removed).
     pub targets: Vec<String>,
@@ -137,7 +138,7 @@ impl Narrowed {
 }
 
 /// Why a `--target` name selects nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetMiss {
     /// No manifest has the name, and the server has no organization of that name.
@@ -151,7 +152,9 @@ pub enum TargetMiss {
 
 /// What apply would do to one organization. The values double as the glyphs the text plan
 /// shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Action {
     /// Nothing: the server already matches the manifest.
     #[serde(rename = "no-op")]
@@ -196,7 +199,7 @@ impl std::fmt::Display for Action {
 }
 
 /// One observable field that differs between the server and the manifest.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FieldChange {
     /// Dotted JSON path of the field in the API's spelling, for example
     /// `exchangeOnlineSettings.grantAdminAccess`.
@@ -208,7 +211,7 @@ pub struct FieldChange {
 }
 
 /// What apply would do to one organization, and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     /// Stable address, for example `organization["contoso.onmicrosoft.com"]`.
     pub address: String,
@@ -237,7 +240,7 @@ pub struct Change {
 }
 
 /// An organization on the server that no manifest describes, left alone without prune.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Unmanaged {
     /// The server's id.
     pub id: String,
@@ -252,7 +255,7 @@ pub struct Unmanaged {
 }
 
 /// How many changes of each action the plan has.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     /// Organizations to create.
     pub create: usize,
@@ -286,7 +289,7 @@ impl Summary {
 }
 
 /// Why an organization could not be planned. Each names the organization; none is an update.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PlanError {
     /// The manifest asks for another type than the organization has on the server.
@@ -464,8 +467,9 @@ impl PlanError {
     }
 }
 
-/// A [`PlanError`] as the JSON document carries it: its fields, plus its message and hint.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An organization that could not be planned, as the JSON document carries it: the error's
+/// `kind` and fields, plus a message and a hint for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorReport {
     /// The error, with a `kind` (`type-change`, `duplicate-name`, `unmatched-target`, ...) and
     /// its fields.
@@ -489,9 +493,10 @@ impl From<PlanError> for ErrorReport {
 
 /// What apply would do: the result of [`plan`](crate::plan), and the JSON document of
 /// `vboctl plan --format json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
-    /// [`PLAN_FORMAT_VERSION`] when the plan was made.
+    /// The version of the document's format when the plan was made, `MAJOR.MINOR`: a reader
+    /// refuses another major version and ignores fields it does not know.
     pub format_version: String,
     /// The server the plan was made against.
     pub server: String,

@@ -36,6 +36,11 @@ pub(crate) enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// `vboctl schema plan --format markdown`: the plan's reference is docs/plan-format.md.
+    #[error(
+        "the plan document has no generated Markdown reference: docs/plan-format.md describes it"
+    )]
+    NoPlanReference,
     /// Serializing the output failed.
     #[error("cannot serialize the output: {0}")]
     Serialize(#[from] serde_json::Error),

@@ -57,3 +57,23 @@ fn schema_out_to_a_missing_folder_fails_with_exit_one() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: cannot write"));
 }
+
+#[test]
+fn committed_plan_schema_is_up_to_date_and_a_valid_schema() {
+    assert_up_to_date("schemas/plan.schema.json", &["schema", "plan"]);
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repository().join("schemas/plan.schema.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(jsonschema::meta::is_valid(&committed));
+}
+
+#[test]
+fn the_plan_has_no_generated_markdown_reference() {
+    let output = vboctl()
+        .args(["schema", "plan", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("docs/plan-format.md"));
+}

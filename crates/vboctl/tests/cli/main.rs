@@ -14,6 +14,7 @@ mod generated;
 #[cfg(unix)]
 mod interrupt;
 mod plan;
+mod plan_schema;
 mod support;
 mod target;
 mod tls;
