@@ -2,6 +2,7 @@
 
 mod apply;
 mod apply_support;
+mod ci_examples;
 mod ci_formats;
 #[cfg(unix)]
 mod confirm;
