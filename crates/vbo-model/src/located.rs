@@ -210,17 +210,38 @@ pub(crate) struct SyntaxError {
 /// `applicationSecret`, a token, and misspellings of them (`Pasword`, `applicationSecert`), so
 /// that a value under a misspelt key is hidden too.
 pub(crate) fn is_secret_key(text: &str) -> bool {
+    /// Answers for the short texts seen so far: a manifest repeats the same few keys, and the
+    /// fuzzy comparison is by far the dearest step of reading one.
+    const REMEMBERED: usize = 4096;
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, bool>> =
+            std::cell::RefCell::default();
+    }
+    if let Some(known) = SEEN.with_borrow(|seen| seen.get(text).copied()) {
+        return known;
+    }
+    let answer = looks_like_a_secret(text);
+    if text.len() <= 64 {
+        SEEN.with_borrow_mut(|seen| {
+            if seen.len() < REMEMBERED {
+                seen.insert(text.to_owned(), answer);
+            }
+        });
+    }
+    answer
+}
+
+/// [`is_secret_key`], computed: some part of `text` is within a small edit distance of a
+/// secret-like word.
+fn looks_like_a_secret(text: &str) -> bool {
     let text: Vec<char> = text.to_lowercase().chars().collect();
     let near = |word: &str, allowed: usize| {
         let word: Vec<char> = word.chars().collect();
         let shortest = word.len() - allowed;
         (0..text.len()).any(|start| {
             (shortest..=word.len() + allowed).any(|len| {
-                text.get(start..start + len).is_some_and(|part| {
-                    let part: String = part.iter().collect();
-                    let word: String = word.iter().collect();
-                    strsim::damerau_levenshtein(&part, &word) <= allowed
-                })
+                text.get(start..start + len)
+                    .is_some_and(|part| strsim::generic_damerau_levenshtein(part, &word) <= allowed)
             })
         })
     };
