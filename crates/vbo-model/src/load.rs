@@ -13,6 +13,8 @@
 //! }
 //! ```
 
+use rayon::prelude::*;
+use serde::Deserialize as _;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -104,36 +106,41 @@ impl Loaded {
 ///
 /// Nothing is resolved: `fromEnv` variables and `fromFile` files need not exist yet.
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let mut loader = Loader::new();
-    for file in discover(paths, &mut loader.loaded.diagnostics) {
-        match std::fs::read(&file) {
+    let mut diagnostics = Vec::new();
+    let files = discover(paths, &mut diagnostics);
+    let schema = SCHEMA.get_or_init(SchemaCheck::new);
+    // Files are read and checked on every core; only the comparison of names across files
+    // needs them in order, and it is cheap.
+    let readings: Vec<FileReading> = files
+        .into_par_iter()
+        .map(|file| match std::fs::read(&file) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => loader.add(&file, &text),
-                Err(_) => loader.loaded.diagnostics.push(Diagnostic::new(
-                    Severity::Error,
-                    &file,
-                    0,
-                    0,
-                    "the file is not UTF-8 text",
-                )),
+                Ok(text) => read_file(schema, file, &text),
+                Err(_) => FileReading::unreadable(file, "the file is not UTF-8 text".to_owned()),
             },
-            Err(error) => loader.loaded.diagnostics.push(Diagnostic::new(
-                Severity::Error,
-                &file,
-                0,
-                0,
-                format!("cannot read the file: {error}"),
-            )),
-        }
+            Err(error) => FileReading::unreadable(file, format!("cannot read the file: {error}")),
+        })
+        .collect();
+    let mut names = Names::default();
+    let mut loaded = Loaded {
+        diagnostics,
+        ..Loaded::default()
+    };
+    for reading in readings {
+        names.merge(reading, &mut loaded);
     }
-    loader.loaded
+    loaded
 }
 
 /// Checks manifests held in memory as if they had been read from `file`.
 pub fn load_str(file: impl AsRef<Path>, text: &str) -> Loaded {
-    let mut loader = Loader::new();
-    loader.add(file.as_ref(), text);
-    loader.loaded
+    let schema = SCHEMA.get_or_init(SchemaCheck::new);
+    let mut loaded = Loaded::default();
+    Names::default().merge(
+        read_file(schema, file.as_ref().to_path_buf(), text),
+        &mut loaded,
+    );
+    loaded
 }
 
 /// The files to read under `paths`, reporting paths that cannot be walked.
@@ -224,175 +231,228 @@ fn is_yaml(path: &Path) -> bool {
 /// The compiled schema, built once per process.
 static SCHEMA: OnceLock<Result<SchemaCheck, String>> = OnceLock::new();
 
-/// Collects what the files yield, remembering names across files.
-struct Loader {
-    schema: &'static Result<SchemaCheck, String>,
-    /// Each organization name seen so far (lowercase), with where.
-    names: HashMap<String, (PathBuf, Pos)>,
-    loaded: Loaded,
+/// What one file yields, before names are compared with the other files'.
+struct FileReading {
+    file: PathBuf,
+    /// One per document, in order; empty when the file could not be parsed.
+    documents: Vec<DocumentReading>,
+    /// A problem with the whole file: unreadable, not UTF-8, or not YAML.
+    failure: Option<Diagnostic>,
 }
 
-impl Loader {
-    fn new() -> Self {
-        Loader {
-            schema: SCHEMA.get_or_init(SchemaCheck::new),
-            names: HashMap::new(),
-            loaded: Loaded::default(),
+impl FileReading {
+    fn unreadable(file: PathBuf, message: String) -> Self {
+        FileReading {
+            failure: Some(Diagnostic::new(Severity::Error, &file, 0, 0, message)),
+            file,
+            documents: Vec::new(),
         }
     }
+}
 
-    /// Parses and checks every document of one file.
-    fn add(&mut self, file: &Path, text: &str) {
-        self.loaded.files.push(file.to_path_buf());
-        let first = self.loaded.diagnostics.len();
-        match located::parse(text) {
-            Err(error) => {
-                let source = Source::new(text, Vec::new());
-                let pos = error.pos.unwrap_or(Pos { line: 0, column: 0 });
-                let mut diagnostic = Diagnostic::new(
-                    Severity::Error,
-                    file,
-                    pos.line,
-                    pos.column,
-                    format!("invalid YAML: {}", error.message),
-                );
-                diagnostic.snippet = error.pos.and_then(|pos| source.syntax_snippet(pos));
-                self.loaded.diagnostics.push(diagnostic);
-            }
-            Ok((documents, masks)) => {
-                let source = Source::new(text, masks);
-                for document in &documents {
-                    self.check(file, &source, document);
-                }
-            }
-        }
-        self.loaded.diagnostics[first..]
-            .sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
-    }
+/// What one document yields, before its name is compared with the others'.
+struct DocumentReading {
+    /// Problems whatever its name: duplicate keys and what the schema refuses.
+    problems: Vec<Diagnostic>,
+    /// Its organization's name, when it has one.
+    name: Option<NameAt>,
+    /// For a document the schema accepts: what the rules between fields found, and the
+    /// manifest unless one of those is an error. Dropped when the name was used before.
+    typed: Option<(Vec<Diagnostic>, Option<LoadedManifest>)>,
+}
 
-    fn check(&mut self, file: &Path, source: &Source<'_>, document: &Document) {
-        let report = |finding: Finding| {
-            let place = document.place(&finding.pointer);
-            let exact = document.places.contains_key(&finding.pointer);
-            let span = match finding.anchor {
-                Anchor::Value if exact => &place.value,
-                _ => place.key_or_value(),
-            };
-            diagnostic(
-                file,
-                source,
-                span,
-                finding.severity,
-                finding.message,
-                finding.hint,
-            )
-        };
-        let mut sound = true;
-        for duplicate in &document.duplicates {
-            sound = false;
-            self.loaded.diagnostics.push(diagnostic(
-                file,
-                source,
-                &duplicate.again,
+/// A document's `metadata.name` and where it is written.
+struct NameAt {
+    name: String,
+    /// The diagnostic to report if an earlier document has the name, without its message.
+    place: Diagnostic,
+}
+
+/// Parses and checks every document of one file, on its own.
+fn read_file(schema: &Result<SchemaCheck, String>, file: PathBuf, text: &str) -> FileReading {
+    match located::parse(text) {
+        Err(error) => {
+            let source = Source::new(text, Vec::new());
+            let pos = error.pos.unwrap_or(Pos { line: 0, column: 0 });
+            let mut diagnostic = Diagnostic::new(
                 Severity::Error,
-                format!(
-                    "duplicate key `{}`: already written at line {}, column {}",
-                    duplicate.key, duplicate.first.line, duplicate.first.column
+                &file,
+                pos.line,
+                pos.column,
+                format!("invalid YAML: {}", error.message),
+            );
+            diagnostic.snippet = error.pos.and_then(|pos| source.syntax_snippet(pos));
+            FileReading {
+                file,
+                documents: Vec::new(),
+                failure: Some(diagnostic),
+            }
+        }
+        Ok((documents, masks)) => {
+            let source = Source::new(text, masks);
+            let documents = documents
+                .into_iter()
+                .map(|document| check(schema, &file, &source, document))
+                .collect();
+            FileReading {
+                file,
+                documents,
+                failure: None,
+            }
+        }
+    }
+}
+
+fn check(
+    schema: &Result<SchemaCheck, String>,
+    file: &Path,
+    source: &Source<'_>,
+    document: Document,
+) -> DocumentReading {
+    let report = |finding: Finding| {
+        let place = document.place(&finding.pointer);
+        let exact = document.places.contains_key(&finding.pointer);
+        let span = match finding.anchor {
+            Anchor::Value if exact => &place.value,
+            _ => place.key_or_value(),
+        };
+        diagnostic(
+            file,
+            source,
+            span,
+            finding.severity,
+            finding.message,
+            finding.hint,
+        )
+    };
+    let mut problems = Vec::new();
+    for duplicate in &document.duplicates {
+        problems.push(diagnostic(
+            file,
+            source,
+            &duplicate.again,
+            Severity::Error,
+            format!(
+                "duplicate key `{}`: already written at line {}, column {}",
+                duplicate.key, duplicate.first.line, duplicate.first.column
+            ),
+            Some("keep one of them".to_owned()),
+        ));
+    }
+    match schema {
+        Ok(schema) => problems.extend(schema.check(&document.value).into_iter().map(report)),
+        Err(reason) => problems.push(Diagnostic::new(
+            Severity::Error,
+            file,
+            0,
+            0,
+            format!("the manifest schema does not compile: {reason}"),
+        )),
+    }
+    let name_place = document.place("/metadata/name").value.clone();
+    let name = document
+        .value
+        .pointer("/metadata/name")
+        .and_then(|v| v.as_str())
+        .filter(|name| !name.trim().is_empty())
+        .map(|name| NameAt {
+            name: name.to_owned(),
+            place: diagnostic(
+                file,
+                source,
+                &name_place,
+                Severity::Error,
+                String::new(),
+                Some(
+                    "names are compared ignoring case: each organization needs one manifest"
+                        .to_owned(),
                 ),
-                Some("keep one of them".to_owned()),
-            ));
-        }
-        match self.schema {
-            Ok(schema) => {
-                for finding in schema.check(&document.value) {
-                    sound = false;
-                    self.loaded.diagnostics.push(report(finding));
-                }
-            }
-            Err(reason) => {
-                sound = false;
-                self.loaded.diagnostics.push(Diagnostic::new(
-                    Severity::Error,
-                    file,
-                    0,
-                    0,
-                    format!("the manifest schema does not compile: {reason}"),
-                ));
-            }
-        }
-        let name_place = document.place("/metadata/name").value.clone();
-        if let Some(name) = document
-            .value
-            .pointer("/metadata/name")
-            .and_then(|v| v.as_str())
-            && !name.trim().is_empty()
-        {
-            let key = name.to_lowercase();
-            if let Some((first_file, first)) = self.names.get(&key) {
-                sound = false;
-                self.loaded.diagnostics.push(diagnostic(
-                    file,
-                    source,
-                    &name_place,
-                    Severity::Error,
-                    format!(
-                        "organization `{name}` is already defined at {}:{}:{}",
-                        first_file.display(),
-                        first.line,
-                        first.column
-                    ),
-                    Some(
-                        "names are compared ignoring case: each organization needs one manifest"
-                            .to_owned(),
-                    ),
-                ));
-            } else {
-                self.names.insert(key, (file.to_path_buf(), name_place.pos));
-            }
-        }
-        if !sound {
-            return;
-        }
-        let mut manifest = match serde_json::from_value::<Manifest>(document.value.clone()) {
+            ),
+        });
+    let typed = problems.is_empty().then(|| {
+        let mut manifest = match Manifest::deserialize(&document.value) {
             Ok(manifest) => manifest,
             Err(_) => {
                 // The schema accepted what the types refuse (a decimal port such as `5985.0`):
                 // report it without quoting the value, which could be anything.
-                self.loaded.diagnostics.push(report(
-                    Finding::error(
-                        "",
-                        Anchor::Value,
-                        "this document does not fit the manifest types",
-                    )
-                    .hint("write whole numbers without a decimal point"),
-                ));
-                return;
+                let finding = Finding::error(
+                    "",
+                    Anchor::Value,
+                    "this document does not fit the manifest types",
+                )
+                .hint("write whole numbers without a decimal point");
+                return (vec![report(finding)], None);
             }
         };
-        for finding in rules(&manifest) {
-            sound &= finding.severity != Severity::Error;
-            self.loaded.diagnostics.push(report(finding));
+        let findings: Vec<Diagnostic> = rules(&manifest).into_iter().map(report).collect();
+        if findings.iter().any(|d| d.severity == Severity::Error) {
+            return (findings, None);
         }
-        if sound {
-            if let Some(folder) = file.parent() {
-                manifest.spec.rebase_secret_files(folder);
+        if let Some(folder) = file.parent() {
+            manifest.spec.rebase_secret_files(folder);
+        }
+        let loaded = LoadedManifest {
+            manifest,
+            file: file.to_path_buf(),
+            line: name_place.pos.line,
+            column: name_place.pos.column,
+            fields: document
+                .places
+                .iter()
+                .filter_map(|(pointer, place)| {
+                    let path = pointer.strip_prefix("/spec/")?;
+                    let pos = place.key_or_value().pos;
+                    Some((path.replace('/', "."), (pos.line, pos.column)))
+                })
+                .collect(),
+        };
+        (findings, Some(loaded))
+    });
+    DocumentReading {
+        problems,
+        name,
+        typed,
+    }
+}
+
+/// Each organization name seen so far (lowercase), with where it was first written.
+#[derive(Default)]
+struct Names(HashMap<String, (PathBuf, u64, u64)>);
+
+impl Names {
+    /// Adds what one file yielded to `loaded`, reporting names already used, in file order
+    /// and, within the file, by position.
+    fn merge(&mut self, reading: FileReading, loaded: &mut Loaded) {
+        let first = loaded.diagnostics.len();
+        loaded.diagnostics.extend(reading.failure);
+        for document in reading.documents {
+            loaded.diagnostics.extend(document.problems);
+            let mut typed = document.typed;
+            if let Some(NameAt { name, mut place }) = document.name {
+                match self.0.get(&name.to_lowercase()) {
+                    Some((file, line, column)) => {
+                        place.message = format!(
+                            "organization `{name}` is already defined at {}:{line}:{column}",
+                            file.display()
+                        );
+                        loaded.diagnostics.push(place);
+                        typed = None;
+                    }
+                    None => {
+                        self.0.insert(
+                            name.to_lowercase(),
+                            (reading.file.clone(), place.line, place.column),
+                        );
+                    }
+                }
             }
-            self.loaded.documents.push(LoadedManifest {
-                manifest,
-                file: file.to_path_buf(),
-                line: name_place.pos.line,
-                column: name_place.pos.column,
-                fields: document
-                    .places
-                    .iter()
-                    .filter_map(|(pointer, place)| {
-                        let path = pointer.strip_prefix("/spec/")?;
-                        let pos = place.key_or_value().pos;
-                        Some((path.replace('/', "."), (pos.line, pos.column)))
-                    })
-                    .collect(),
-            });
+            if let Some((findings, manifest)) = typed {
+                loaded.diagnostics.extend(findings);
+                loaded.documents.extend(manifest);
+            }
         }
+        loaded.diagnostics[first..].sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+        loaded.files.push(reading.file);
     }
 }
 
