@@ -454,13 +454,15 @@ impl App {
     /// `GET /Organizations`: a plain array, or for a version that pages it the page that
     /// `offset` and `limit` ask for, with `first`, `prev` and `next` links.
     fn list(&self, parts: &Parts, dialect: &Dialect, base_url: &str) -> Response {
-        let (organizations, set_id) = self.store.snapshot();
-        let all: Vec<Value> = organizations
-            .iter()
-            .map(|organization| organization.representation(dialect, base_url))
-            .collect();
+        let represent = |organizations: Vec<StoredOrganization>| -> Vec<Value> {
+            organizations
+                .iter()
+                .map(|organization| organization.representation(dialect, base_url))
+                .collect()
+        };
         if !dialect.paged_list {
-            return json(StatusCode::OK, &all);
+            let (organizations, _, _) = self.store.snapshot(0..usize::MAX);
+            return json(StatusCode::OK, &represent(organizations));
         }
         let query = parts.uri.query().unwrap_or_default();
         let mut numbers = ["offset", "limit"].map(|name| {
@@ -480,28 +482,29 @@ impl App {
         let limit = limit
             .unwrap_or(u64::from(dialect.default_page))
             .clamp(1, u64::from(max_page));
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
-        let end = start
-            .saturating_add(usize::try_from(limit).unwrap_or(usize::MAX))
-            .min(all.len());
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let (organizations, total, set_id) = self
+            .store
+            .snapshot(start..start.saturating_add(usize::try_from(limit).unwrap_or(usize::MAX)));
+        let end = start.min(total) + organizations.len();
         let path = format!("/{}/Organizations", dialect.prefix);
         let link = |offset: u64| serde_json::json!({"href": format!("{path}?offset={offset}&limit={limit}")});
         let mut links = serde_json::Map::new();
         links.insert("self".to_owned(), link(offset));
-        if offset > 0 || end < all.len() {
+        if offset > 0 || end < total {
             links.insert("first".to_owned(), link(0));
         }
         if offset > 0 {
             links.insert("prev".to_owned(), link(offset.saturating_sub(limit)));
         }
-        if end < all.len() {
+        if end < total {
             links.insert("next".to_owned(), link(end as u64));
         }
         let page = vbo_model::wire::Page {
             offset,
             limit,
             set_id: Some(set_id),
-            results: all[start..end].to_vec(),
+            results: represent(organizations),
             links: Some(links),
         };
         json(StatusCode::OK, &page)

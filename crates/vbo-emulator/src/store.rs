@@ -233,13 +233,21 @@ impl Store {
         self.data().organizations.values().cloned().collect()
     }
 
-    /// Every organization, in creation order, and the id of this state of the list: a page's
-    /// `setId`, which changes with every change.
-    pub(crate) fn snapshot(&self) -> (Vec<StoredOrganization>, String) {
+    /// The organizations at `positions` (clamped to those there are), in creation order; how
+    /// many there are in all; and the id of this state of the list: a page's `setId`, which
+    /// changes with every change. Only the organizations asked for are copied, so reading a
+    /// long list page by page costs time in proportion to its length, not to its square.
+    pub(crate) fn snapshot(
+        &self,
+        positions: std::ops::Range<usize>,
+    ) -> (Vec<StoredOrganization>, usize, String) {
         let data = self.data();
-        let organizations = data.organizations.values().cloned().collect();
+        let total = data.organizations.len();
+        let start = positions.start.min(total);
+        let end = positions.end.clamp(start, total);
+        let organizations = data.organizations[start..end].values().cloned().collect();
         let set_id = uuid::Uuid::from_u64_pair(self.instance, data.generation).to_string();
-        (organizations, set_id)
+        (organizations, total, set_id)
     }
 
     /// The organization with this id (any case).
