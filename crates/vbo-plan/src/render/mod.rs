@@ -9,7 +9,7 @@ mod markdown;
 mod text;
 
 pub use markdown::{MARKDOWN_LIMIT, markdown};
-pub use text::text;
+pub use text::{text, write_text};
 
 use serde_json::Value;
 use vbo_model::annotation::Annotation;
@@ -18,6 +18,12 @@ use vbo_model::text::escape_controls as clean;
 use vbo_model::{Secret, SecretRef, Severity};
 
 use crate::model::{Plan, Summary};
+
+/// [`json`], written to `out` as it is serialized.
+pub fn write_json(plan: &Plan, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, plan)?;
+    out.write_all(b"\n")
+}
 
 /// The plan's JSON document (see `docs/plan-format.md`), pretty-printed.
 pub fn json(plan: &Plan) -> String {

@@ -14,45 +14,66 @@ use crate::model::{Action, Change, FieldChange, Plan, quote};
 ///
 /// `colored` adds ANSI colours; the caller decides (terminal, `--no-color`, `NO_COLOR`).
 pub fn text(plan: &Plan, colored: bool) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and every piece written is a `str`.
+    let _ = write_text(plan, colored, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`text`], written to `out` change by change, so that a plan of thousands of changes is never
+/// held whole in memory as text.
+pub fn write_text(
+    plan: &Plan,
+    colored: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let paint = Paint { colored };
-    let mut out = String::new();
-    out.push_str(&format!(
+    let mut block = String::new();
+    block.push_str(&format!(
         "Server: {} (REST API {})\n",
         clean(&plan.server),
         plan.api_version
     ));
     if let Some(line) = narrowed_line(plan) {
-        out.push_str(&paint.bold(&line));
-        out.push('\n');
+        block.push_str(&paint.bold(&line));
+        block.push('\n');
     }
-    out.push('\n');
+    block.push('\n');
+    out.write_all(block.as_bytes())?;
 
     for change in plan.actionable() {
-        change_block(&mut out, change, &paint);
-        out.push('\n');
+        block.clear();
+        change_block(&mut block, change, &paint);
+        block.push('\n');
+        out.write_all(block.as_bytes())?;
     }
 
+    block.clear();
     if !plan.unmanaged.is_empty() {
-        out.push_str(&paint.bold("Unmanaged: on the server but in no manifest, left alone:"));
-        out.push('\n');
+        block.push_str(&paint.bold("Unmanaged: on the server but in no manifest, left alone:"));
+        block.push('\n');
         for org in &plan.unmanaged {
             let msid = org
                 .msid
                 .as_ref()
                 .map(|msid| format!("; msid {}", clean(msid)))
                 .unwrap_or_default();
-            out.push_str(&format!(
+            block.push_str(&format!(
                 "    {} ({}; id {}{msid})\n",
                 quote(&org.name),
                 org.kind,
                 clean(&org.id)
             ));
+            if block.len() > 64 * 1024 {
+                out.write_all(block.as_bytes())?;
+                block.clear();
+            }
         }
-        out.push('\n');
+        block.push('\n');
     }
 
     for report in &plan.errors {
-        out.push_str(&format!(
+        block.push_str(&format!(
             "{} {}\n  {} {}\n\n",
             paint.apply(Style::new().red().bold(), "error:"),
             clean(&report.message),
@@ -67,10 +88,10 @@ pub fn text(plan: &Plan, colored: bool) -> String {
             (0, true) => Style::new().bold(),
             _ => Style::new().red().bold(),
         };
-        out.push_str(&paint.apply(style, &line));
-        out.push('\n');
+        block.push_str(&paint.apply(style, &line));
+        block.push('\n');
     }
-    out
+    out.write_all(block.as_bytes())
 }
 
 fn change_block(out: &mut String, change: &Change, paint: &Paint) {

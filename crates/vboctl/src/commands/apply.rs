@@ -239,18 +239,22 @@ fn refuse_errors(plan: &Plan) -> Result<(), CliError> {
 /// Shows the plan: on standard output for text, on standard error when standard output carries
 /// the JSON report.
 fn show_plan(plan: &Plan, format: ApplyFormat, ui: &Ui) {
-    match format {
-        ApplyFormat::Text => {
-            print!("{}", render::text(plan, ui.stdout_color));
-            let _ = std::io::stdout().flush();
-        }
-        ApplyFormat::Json => eprint!("{}", render::text(plan, ui.stderr_color)),
+    let _ = match format {
+        ApplyFormat::Text => write_plan(plan, ui.stdout_color, std::io::stdout().lock()),
+        ApplyFormat::Json => write_plan(plan, ui.stderr_color, std::io::stderr().lock()),
         ApplyFormat::Github => {
-            print!("{}", render::text(plan, false));
-            let _ = std::io::stdout().flush();
+            let written = write_plan(plan, false, std::io::stdout().lock());
             crate::ci::print_annotations(&render::annotations(plan));
+            written
         }
-    }
+    };
+}
+
+/// Writes the text plan to `out` as it is rendered.
+fn write_plan(plan: &Plan, colored: bool, out: impl Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(out);
+    render::write_text(plan, colored, &mut out)?;
+    out.flush()
 }
 
 /// Whether applying `plan` would change the server: with `--create-only` only its creates

@@ -176,16 +176,16 @@ fn with_absolute_secret_files(desired: &[Desired]) -> Result<Vec<Desired>, CliEr
         .collect())
 }
 
-/// Prints a plan on standard output in `format`.
+/// Prints a plan on standard output in `format`, as it is rendered.
 pub(crate) fn print(plan: &Plan, format: PlanFormat, ui: &Ui) {
-    let rendered = match format {
-        PlanFormat::Text => render::text(plan, ui.stdout_color),
-        PlanFormat::Json => render::json(plan),
-        PlanFormat::Markdown => render::markdown(plan),
-        PlanFormat::Github => render::text(plan, false),
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    // A closed standard output (`| head`) is not an error worth reporting.
+    let _ = match format {
+        PlanFormat::Text => render::write_text(plan, ui.stdout_color, &mut stdout),
+        PlanFormat::Json => render::write_json(plan, &mut stdout),
+        PlanFormat::Markdown => stdout.write_all(render::markdown(plan).as_bytes()),
+        PlanFormat::Github => render::write_text(plan, false, &mut stdout),
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(rendered.as_bytes());
     let _ = stdout.flush();
     drop(stdout);
     if format == PlanFormat::Github {
