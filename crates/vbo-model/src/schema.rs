@@ -286,7 +286,8 @@ Errors:
   `password`.
 - `metadata.name` is not blank and is unique across all files, ignoring case.
 - Unknown fields, duplicate keys and YAML syntax errors. A field that differs from a known one by
-  case or a small typo gets a suggestion.
+  case or a small typo gets a suggestion; a field of another `type` (`region` in an OnPremises
+  spec) is reported with the types that take it.
 
 Warnings (errors with `vboctl validate --strict`):
 

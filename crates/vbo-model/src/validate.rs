@@ -133,9 +133,14 @@ impl SchemaCheck {
         let field = field_name(&pointer);
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = self.allowed_properties(error.schema_path().as_str());
+                let keyword_path = error.schema_path().as_str();
+                let allowed = self.allowed_properties(keyword_path);
+                let siblings = self.sibling_shapes(parent(keyword_path));
                 for name in unexpected {
-                    out.push(unknown_field(&pointer, name, &allowed));
+                    out.push(
+                        field_of_another_shape(&pointer, name, &siblings)
+                            .unwrap_or_else(|| unknown_field(&pointer, name, &allowed)),
+                    );
                 }
             }
             ValidationErrorKind::Required { property } => {
@@ -306,6 +311,26 @@ impl SchemaCheck {
         names.into_iter().collect()
     }
 
+    /// The shape defined at `shape_path` (`/$defs/OnPremisesSpec`) and the other shapes of
+    /// the object whose `if`/`then` branches choose between them; empty for any other schema.
+    fn sibling_shapes(&self, shape_path: &str) -> Vec<Shape> {
+        let reference = format!("#{shape_path}");
+        self.schema
+            .get("$defs")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|defs| defs.values())
+            .map(|object| self.shapes(object))
+            .find(|shapes| shapes.iter().any(|shape| shape.reference == reference))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|shape| Shape {
+                chosen: shape.reference == reference,
+                ..shape
+            })
+            .collect()
+    }
+
     /// The shapes `object` takes: one per `allOf` branch of the form
     /// `if: {properties: {SELECTOR: {const: VALUE}}}`, `then: {$ref: SHAPE}`.
     fn shapes(&self, object: &Value) -> Vec<Shape> {
@@ -317,14 +342,17 @@ impl SchemaCheck {
             .filter_map(|branch| {
                 let condition = branch.pointer("/if/properties")?.as_object()?;
                 let (selector, constant) = condition.iter().next()?;
+                let reference = branch.pointer("/then/$ref")?.as_str()?;
                 let properties = self
                     .resolve(&branch["then"])?
                     .get("properties")?
                     .as_object()?;
-                constant.get("const")?.as_str()?;
                 Some(Shape {
                     selector: selector.clone(),
+                    value: constant.get("const")?.as_str()?.to_owned(),
+                    reference: reference.to_owned(),
                     properties: properties.keys().cloned().collect(),
+                    chosen: false,
                 })
             })
             .collect()
@@ -350,8 +378,44 @@ impl SchemaCheck {
 struct Shape {
     /// The field that selects it: `type`.
     selector: String,
+    /// The value that selects it: `OnPremises`.
+    value: String,
+    /// Where the shape is defined: `#/$defs/OnPremisesSpec`.
+    reference: String,
     /// The fields it takes.
     properties: Vec<String>,
+    /// Whether it is the shape the object was checked against.
+    chosen: bool,
+}
+
+/// A field that the chosen shape does not take but another does: `isExchangeOnline` in an
+/// `OnPremises` spec. `None` when no other shape takes it either.
+fn field_of_another_shape(pointer: &str, name: &str, shapes: &[Shape]) -> Option<Finding> {
+    let chosen = shapes.iter().find(|shape| shape.chosen)?;
+    let takers: Vec<String> = shapes
+        .iter()
+        .filter(|shape| !shape.chosen && shape.properties.iter().any(|field| field == name))
+        .map(|shape| format!("`{}: {}`", shape.selector, shape.value))
+        .collect();
+    let takers = match takers.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let selector = &chosen.selector;
+    Some(
+        Finding::error(
+            format!("{pointer}/{}", escape(name)),
+            Anchor::Key,
+            format!(
+                "field `{name}` does not apply to `{selector}: {}`",
+                chosen.value
+            ),
+        )
+        .hint(format!(
+            "it is a field of {takers}: remove it, or correct `{selector}`"
+        )),
+    )
 }
 
 fn unknown_field(pointer: &str, name: &str, allowed: &[String]) -> Finding {
