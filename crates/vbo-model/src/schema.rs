@@ -212,9 +212,11 @@ pub fn manifest_reference() -> String {
     out.push_str(
         "Each YAML document describes one organization. A file may hold several documents \
          separated by `---`. Editors that understand the \
-         `# yaml-language-server: $schema=...` modeline check manifests against \
-         [`schemas/organization.schema.json`](../schemas/organization.schema.json) as you type; \
-         `vboctl validate` applies the same schema and the rules listed at the end.\n\n",
+         `# yaml-language-server: $schema=...` modeline, at the top of each document, check \
+         manifests against \
+         [`schemas/organization.schema.json`](../schemas/organization.schema.json) as you type \
+         (see [editor.md](editor.md)); `vboctl validate` applies the same schema and the rules \
+         listed at the end.\n\n",
     );
     out.push_str("```yaml\n");
     out.push_str(EXAMPLE);
