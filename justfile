@@ -1,7 +1,7 @@
 # Gates and chores. Nothing here is needed to build or test: `cargo` alone does that.
 
 # Run every gate CI runs.
-ci: fmt-check clippy test
+ci: fmt-check clippy test editor-test
 
 fmt-check:
     cargo fmt --all -- --check
@@ -11,6 +11,10 @@ clippy:
 
 test:
     cargo test --workspace
+
+# The schema in the real YAML language server (needs Node.js 20 or newer with npm).
+editor-test:
+    bash tests/editor/run
 
 # Regenerate the committed JSON Schemas and the field reference from the Rust types.
 schema:

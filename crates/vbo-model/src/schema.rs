@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use schemars::generate::SchemaSettings;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::Manifest;
 
@@ -16,13 +16,16 @@ use crate::Manifest;
 /// `schemas/organization.schema.json` and printed by `vboctl schema`.
 ///
 /// Optional properties are described by their type alone, without `null`: a manifest omits a
-/// property it does not set rather than writing `null`.
+/// property it does not set rather than writing `null`. Enumerations are `enum` lists with
+/// `enumDescriptions`, and `spec.type` selects the shape of `spec` with `if`/`then`, so that
+/// editors describe the field under the cursor and name the field that does not belong.
 pub fn manifest_schema() -> Value {
     let generator = SchemaSettings::draft2020_12().into_generator();
     let schema = generator.into_root_schema_for::<Manifest>();
     let mut schema = serde_json::to_value(schema).unwrap_or_default();
     strip_null(&mut schema);
-    describe_spec_type(&mut schema);
+    enumerations_as_enum(&mut schema);
+    spec_by_type(&mut schema);
     if let Value::Object(root) = &mut schema {
         root.insert(
             "$id".to_owned(),
@@ -70,23 +73,125 @@ fn is_null_schema(schema: &Value) -> bool {
     schema.get("type").and_then(Value::as_str) == Some("null")
 }
 
-/// Gives the `type` discriminator of each `spec` variant a description an editor can show.
-fn describe_spec_type(schema: &mut Value) {
-    let Some(Value::Array(variants)) = schema.pointer_mut("/$defs/Spec/oneOf") else {
+/// What hovering over `type` in `spec` shows.
+const SPEC_TYPE_DESCRIPTION: &str = "Kind of organization: `Office365`, `OnPremises` or `Hybrid`. \
+     Selects which other properties `spec` takes.";
+
+/// Writes each enumeration (a `oneOf` of string constants, as schemars renders a Rust enum
+/// with documented variants) as `enum` with `enumDescriptions`.
+///
+/// Editors show the description of the first schema that matches a value, and a `oneOf`
+/// alternative matches before the property holding it: hovering over `region:` would show
+/// what `Worldwide` means instead of what `region` is. With `enum`, the property's own
+/// description comes first and the values are listed with theirs below it.
+fn enumerations_as_enum(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(alternatives)) = object.get("oneOf")
+                && let Some((values, descriptions)) = string_constants(alternatives)
+            {
+                object.remove("oneOf");
+                object.insert("type".to_owned(), Value::String("string".to_owned()));
+                object.insert("enum".to_owned(), Value::Array(values));
+                object.insert("enumDescriptions".to_owned(), Value::Array(descriptions));
+            }
+            object.values_mut().for_each(enumerations_as_enum);
+        }
+        Value::Array(items) => items.iter_mut().for_each(enumerations_as_enum),
+        _ => {}
+    }
+}
+
+/// The values and descriptions of alternatives that are each one documented string constant.
+fn string_constants(alternatives: &[Value]) -> Option<(Vec<Value>, Vec<Value>)> {
+    let mut values = Vec::new();
+    let mut descriptions = Vec::new();
+    for alternative in alternatives {
+        let object = alternative.as_object()?;
+        let constant = object
+            .get("const")
+            .filter(|constant| constant.is_string())?;
+        if object
+            .keys()
+            .any(|key| !matches!(key.as_str(), "const" | "description" | "type"))
+        {
+            return None;
+        }
+        values.push(constant.clone());
+        descriptions.push(object.get("description").cloned().unwrap_or_default());
+    }
+    (!values.is_empty()).then_some((values, descriptions))
+}
+
+/// Rewrites `spec` from a `oneOf` of its three shapes into `type` and one `if`/`then` per
+/// shape: `$defs/Office365Spec`, `$defs/OnPremisesSpec` and `$defs/HybridSpec`.
+///
+/// With `oneOf`, a document whose `spec` has one wrong field matches none of the shapes, and
+/// validators must guess which one was meant: an `OnPremises` spec with `region` was reported
+/// as "Value must be Office365 | Hybrid". With `if`/`then`, `type` alone selects the shape,
+/// and the error names the field that shape does not take.
+fn spec_by_type(schema: &mut Value) {
+    let Some(Value::Object(defs)) = schema.get_mut("$defs") else {
         return;
     };
-    for variant in variants {
-        if let Some(Value::Object(tag)) = variant.pointer_mut("/properties/type") {
+    let Some(Value::Object(mut spec)) = defs.remove("Spec") else {
+        return;
+    };
+    let Some(Value::Array(shapes)) = spec.remove("oneOf") else {
+        defs.insert("Spec".to_owned(), Value::Object(spec));
+        return;
+    };
+    let mut kinds = Vec::new();
+    let mut descriptions = Vec::new();
+    let mut branches = Vec::new();
+    for mut shape in shapes {
+        let Some(kind) = shape
+            .pointer("/properties/type/const")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        if let Some(Value::Object(tag)) = shape.pointer_mut("/properties/type") {
             tag.insert(
                 "description".to_owned(),
-                Value::String(
-                    "Kind of organization: `Office365`, `OnPremises` or `Hybrid`. Selects which \
-                     other properties `spec` takes."
-                        .to_owned(),
-                ),
+                Value::String(SPEC_TYPE_DESCRIPTION.to_owned()),
             );
         }
+        let name = format!("{kind}Spec");
+        descriptions.push(shape.get("description").cloned().unwrap_or_default());
+        branches.push(json!({
+            "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+            "then": {"$ref": format!("#/$defs/{name}")},
+        }));
+        kinds.push(Value::String(kind));
+        defs.insert(name, shape);
     }
+    spec.insert("type".to_owned(), json!("object"));
+    spec.insert(
+        "properties".to_owned(),
+        json!({"type": {
+            "description": SPEC_TYPE_DESCRIPTION,
+            "type": "string",
+            "enum": kinds,
+            "enumDescriptions": descriptions,
+        }}),
+    );
+    spec.insert("required".to_owned(), json!(["type"]));
+    spec.insert("allOf".to_owned(), Value::Array(branches));
+    defs.insert("Spec".to_owned(), Value::Object(spec));
+}
+
+/// The definitions of `spec`'s shapes, in the order of `Spec`'s `if`/`then` branches.
+fn spec_shapes(defs: &Map<String, Value>) -> Vec<&Value> {
+    defs.get("Spec")
+        .and_then(|spec| spec.get("allOf"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|branch| branch.get("then"))
+        .filter_map(|then| resolve(then, defs))
+        .collect()
 }
 
 /// The Markdown reference of every manifest field (type, default, required, description),
@@ -107,9 +212,11 @@ pub fn manifest_reference() -> String {
     out.push_str(
         "Each YAML document describes one organization. A file may hold several documents \
          separated by `---`. Editors that understand the \
-         `# yaml-language-server: $schema=...` modeline check manifests against \
-         [`schemas/organization.schema.json`](../schemas/organization.schema.json) as you type; \
-         `vboctl validate` applies the same schema and the rules listed at the end.\n\n",
+         `# yaml-language-server: $schema=...` modeline, at the top of each document, check \
+         manifests against \
+         [`schemas/organization.schema.json`](../schemas/organization.schema.json) as you type \
+         (see [editor.md](editor.md)); `vboctl validate` applies the same schema and the rules \
+         listed at the end.\n\n",
     );
     out.push_str("```yaml\n");
     out.push_str(EXAMPLE);
@@ -119,14 +226,12 @@ pub fn manifest_reference() -> String {
     if let Some(metadata) = defs.get("Metadata") {
         write_object(&mut out, "metadata", metadata, &defs);
     }
-    if let Some(Value::Array(variants)) = defs.get("Spec").and_then(|spec| spec.get("oneOf")) {
-        for variant in variants {
-            let kind = variant
-                .pointer("/properties/type/const")
-                .and_then(Value::as_str)
-                .unwrap_or("?");
-            write_object(&mut out, &format!("spec (type: {kind})"), variant, &defs);
-        }
+    for shape in spec_shapes(&defs) {
+        let kind = shape
+            .pointer("/properties/type/const")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        write_object(&mut out, &format!("spec (type: {kind})"), shape, &defs);
     }
     for name in [
         "OnlineSettings",
@@ -183,7 +288,8 @@ Errors:
   `password`.
 - `metadata.name` is not blank and is unique across all files, ignoring case.
 - Unknown fields, duplicate keys and YAML syntax errors. A field that differs from a known one by
-  case or a small typo gets a suggestion.
+  case or a small typo gets a suggestion; a field of another `type` (`region` in an OnPremises
+  spec) is reported with the types that take it.
 
 Warnings (errors with `vboctl validate --strict`):
 
@@ -276,21 +382,27 @@ fn write_secret_ref(out: &mut String, defs: &Map<String, Value>) {
 fn write_enum(out: &mut String, title: &str, schema: &Value) {
     write_heading(out, title, schema);
     out.push_str("| Value | Description |\n|---|---|\n");
-    for variant in schema
-        .get("oneOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let value = variant.get("const").and_then(Value::as_str).unwrap_or("?");
-        let description = variant
-            .get("description")
+    let descriptions = schema.get("enumDescriptions").and_then(Value::as_array);
+    for (index, value) in enum_values(schema).into_iter().enumerate() {
+        let description = descriptions
+            .and_then(|descriptions| descriptions.get(index))
             .and_then(Value::as_str)
             .map(one_line)
             .unwrap_or_default();
         let _ = writeln!(out, "| `{value}` | {description} |");
     }
     out.push('\n');
+}
+
+/// The values of an `enum` schema.
+fn enum_values(schema: &Value) -> Vec<&str> {
+    schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// `## title` and the schema's description as a paragraph.
@@ -312,16 +424,7 @@ fn type_name(schema: &Value, defs: &Map<String, Value>) -> String {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         let name = reference.rsplit('/').next().unwrap_or(reference);
         let target = defs.get(name);
-        let consts: Vec<&str> = target
-            .and_then(|target| target.get("oneOf"))
-            .and_then(Value::as_array)
-            .map(|variants| {
-                variants
-                    .iter()
-                    .filter_map(|variant| variant.get("const").and_then(Value::as_str))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let consts = target.map(enum_values).unwrap_or_default();
         return match (name, consts.as_slice()) {
             (_, [single]) => format!("`{single}`"),
             ("Region", _) => "[Region](#region)".to_owned(),
@@ -367,19 +470,43 @@ mod tests {
     }
 
     #[test]
-    fn spec_is_a_type_tagged_one_of() {
+    fn spec_type_selects_one_closed_shape() {
         let schema = manifest_schema();
-        let variants = schema["$defs"]["Spec"]["oneOf"].as_array().unwrap();
-        let tags: Vec<&str> = variants
-            .iter()
-            .map(|variant| variant["properties"]["type"]["const"].as_str().unwrap())
-            .collect();
-        assert_eq!(tags, ["Office365", "OnPremises", "Hybrid"]);
-        assert!(
-            variants
-                .iter()
-                .all(|variant| variant["additionalProperties"] == false)
+        let spec = &schema["$defs"]["Spec"];
+        assert_eq!(
+            spec["properties"]["type"]["enum"],
+            json!(["Office365", "OnPremises", "Hybrid"])
         );
+        assert_eq!(spec["required"], json!(["type"]));
+        assert!(spec.get("oneOf").is_none(), "{spec}");
+        let branches = spec["allOf"].as_array().unwrap();
+        for (branch, kind) in branches.iter().zip(["Office365", "OnPremises", "Hybrid"]) {
+            assert_eq!(branch["if"]["properties"]["type"]["const"], kind);
+            assert_eq!(branch["then"]["$ref"], format!("#/$defs/{kind}Spec"));
+            let shape = &schema["$defs"][format!("{kind}Spec")];
+            assert_eq!(shape["additionalProperties"], false, "{kind}");
+            assert_eq!(shape["properties"]["type"]["const"], kind);
+        }
+        assert_eq!(branches.len(), 3);
+    }
+
+    #[test]
+    fn enumerations_list_their_values_after_the_field_description() {
+        let schema = manifest_schema();
+        let region = &schema["$defs"]["Region"];
+        assert!(region.get("oneOf").is_none(), "{region}");
+        assert_eq!(region["enum"][0], "Worldwide");
+        assert_eq!(
+            region["enum"].as_array().unwrap().len(),
+            region["enumDescriptions"].as_array().unwrap().len()
+        );
+        assert!(
+            region["enumDescriptions"][0]
+                .as_str()
+                .unwrap()
+                .contains("global")
+        );
+        assert!(!schema.to_string().contains("\"oneOf\""), "{schema}");
     }
 
     #[test]

@@ -99,7 +99,7 @@ impl SchemaCheck {
         for round in 1..=MAX_ROUNDS {
             let mut found = Vec::new();
             for error in self.validator.iter_errors(&current) {
-                self.explain(&current, &error, &mut found);
+                self.explain(&error, &mut found);
             }
             let mut renamed = false;
             for finding in &found {
@@ -132,21 +132,29 @@ impl SchemaCheck {
     }
 
     /// Turns one schema error into findings with messages of our own.
-    fn explain(&self, document: &Value, error: &ValidationError<'_>, out: &mut Vec<Finding>) {
+    fn explain(&self, error: &ValidationError<'_>, out: &mut Vec<Finding>) {
         let pointer = error.instance_path().as_str().to_owned();
         let field = field_name(&pointer);
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = self.allowed_properties(error.schema_path().as_str());
+                let keyword_path = error.schema_path().as_str();
+                let allowed = self.allowed_properties(keyword_path);
+                let siblings = self.sibling_shapes(parent(keyword_path));
                 for name in unexpected {
-                    out.push(unknown_field(&pointer, name, &allowed));
+                    out.push(
+                        field_of_another_shape(&pointer, name, &siblings)
+                            .unwrap_or_else(|| unknown_field(&pointer, name, &allowed)),
+                    );
                 }
             }
             ValidationErrorKind::Required { property } => {
-                out.push(missing_field(
+                self.missing(
                     &pointer,
                     property.as_str().unwrap_or_default(),
-                ));
+                    error.instance(),
+                    error.schema_path().as_str(),
+                    out,
+                );
             }
             ValidationErrorKind::Type { kind } => {
                 let expected = match kind {
@@ -168,7 +176,7 @@ impl SchemaCheck {
             }
             ValidationErrorKind::OneOfNotValid { context }
             | ValidationErrorKind::AnyOf { context } => {
-                self.explain_alternatives(document, error, context, out);
+                self.explain_alternatives(error, context, out);
             }
             ValidationErrorKind::MinLength { .. } => {
                 out.push(Finding::error(
@@ -198,11 +206,11 @@ impl SchemaCheck {
         }
     }
 
-    /// A value that matched none of several alternatives: find out which alternative the user
-    /// meant and report why it does not fit, rather than "not valid under any schema".
+    /// A value that matched none of several alternatives (a secret, or a certificate given as
+    /// a path or as a secret): find out which alternative the user meant and report why it
+    /// does not fit, rather than "not valid under any schema".
     fn explain_alternatives(
         &self,
-        document: &Value,
         error: &ValidationError<'_>,
         branches: &[Vec<ValidationError<'static>>],
         out: &mut Vec<Finding>,
@@ -236,88 +244,48 @@ impl SchemaCheck {
             out.push(wrong_type(pointer, instance, &expected));
             return;
         }
-        // An enumeration: every alternative is one constant.
-        let constants: Vec<Value> = fitting
-            .iter()
-            .flat_map(|errors| errors.iter())
-            .filter(|e| at_self(e))
-            .filter_map(|e| match e.kind() {
-                ValidationErrorKind::Constant { expected_value } => {
-                    Some(expected_value.as_ref().clone())
-                }
-                _ => None,
-            })
-            .collect();
-        if constants.len() == fitting.len() {
-            out.push(not_one_of(pointer, instance, &constants));
-            return;
-        }
-        // A tagged union: alternatives told apart by a constant property such as `type`.
-        let discriminator_miss = |errors: &Vec<ValidationError<'static>>| {
-            errors.iter().find_map(|e| match e.kind() {
-                ValidationErrorKind::Constant { expected_value }
-                    if parent(e.instance_path().as_str()) == pointer =>
-                {
-                    Some((
-                        e.instance_path().as_str().to_owned(),
-                        expected_value.as_ref().clone(),
-                    ))
-                }
-                _ => None,
-            })
-        };
-        let chosen: Vec<&Vec<ValidationError<'static>>> = fitting
-            .iter()
-            .copied()
-            .filter(|errors| discriminator_miss(errors).is_none())
-            .collect();
-        if chosen.is_empty() {
-            let misses: Vec<(String, Value)> = fitting
-                .iter()
-                .filter_map(|errors| discriminator_miss(errors))
-                .collect();
-            if let Some((tag_pointer, _)) = misses.first() {
-                let tags: Vec<Value> = misses.iter().map(|(_, value)| value.clone()).collect();
-                let tag = document.pointer(tag_pointer).cloned().unwrap_or_default();
-                out.push(not_one_of(tag_pointer, &tag, &tags));
-            }
-            return;
-        }
-        // The tag itself is missing: say so once, not once per alternative.
-        if chosen.len() > 1 {
-            let common = in_every_alternative(&chosen, pointer, |kind| match kind {
-                ValidationErrorKind::Required { property } => {
-                    property.as_str().map(str::to_owned).into_iter().collect()
-                }
-                _ => Vec::new(),
-            });
-            if !common.is_empty() {
-                // `Type:` for `type:`: the typo is reported (and read as `type` next round).
-                let unknown = in_every_alternative(&chosen, pointer, |kind| match kind {
-                    ValidationErrorKind::AdditionalProperties { unexpected } => unexpected.clone(),
-                    _ => Vec::new(),
-                });
-                let allowed = self.alternative_properties(error.schema_path().as_str());
-                for name in unknown {
-                    out.push(unknown_field(pointer, &name, &allowed));
-                }
-                for property in common {
-                    let mut finding = missing_field(pointer, &property);
-                    let tags = self.constants_of(error.schema_path().as_str(), &property);
-                    if !tags.is_empty() {
-                        finding =
-                            finding.hint(format!("`{property}` is one of {}", tags.join(", ")));
-                    }
-                    out.push(finding);
-                }
-                return;
-            }
-        }
-        if let Some(best) = chosen.iter().min_by_key(|errors| errors.len()) {
+        if let Some(best) = fitting.iter().min_by_key(|errors| errors.len()) {
             for e in best.iter() {
-                self.explain(document, e, out);
+                self.explain(e, out);
             }
         }
+    }
+
+    /// A required field that is missing. When it is the field that selects the object's
+    /// shape (`type` in `spec`), the other fields are checked against every shape, so that
+    /// `Type: OnPremises` is reported as a typo (and read as `type` in the next round).
+    fn missing(
+        &self,
+        pointer: &str,
+        property: &str,
+        instance: &Value,
+        keyword_path: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        let object = self.schema_object(keyword_path);
+        let shapes = object
+            .map(|object| self.shape_properties(object, property))
+            .unwrap_or_default();
+        if let Some(fields) = instance.as_object()
+            && !shapes.is_empty()
+        {
+            for name in fields.keys().filter(|name| !shapes.contains(name)) {
+                out.push(unknown_field(pointer, name, &shapes));
+            }
+        }
+        let mut finding = missing_field(pointer, property);
+        let options: Vec<String> = object
+            .and_then(|object| object.pointer(&format!("/properties/{}/enum", escape(property))))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|option| format!("`{option}`"))
+            .collect();
+        if !options.is_empty() {
+            finding = finding.hint(format!("`{property}` is one of {}", options.join(", ")));
+        }
+        out.push(finding);
     }
 
     /// The schema object at `keyword_path` minus its last segment (`.../additionalProperties`
@@ -335,18 +303,71 @@ impl SchemaCheck {
             .unwrap_or_default()
     }
 
-    /// Names any alternative of a `oneOf` keyword allows.
-    fn alternative_properties(&self, one_of_path: &str) -> Vec<String> {
+    /// Names any shape of `object` allows, where `if`/`then` branches on `selector` choose
+    /// the shape; empty when no branch does.
+    fn shape_properties(&self, object: &Value, selector: &str) -> Vec<String> {
         let names: BTreeSet<String> = self
-            .schema
-            .pointer(one_of_path)
+            .shapes(object)
+            .into_iter()
+            .filter(|shape| shape.selector == selector)
+            .flat_map(|shape| shape.properties)
+            .collect();
+        names.into_iter().collect()
+    }
+
+    /// The shape defined at `shape_path` (`/$defs/OnPremisesSpec`) and the other shapes of
+    /// the object whose `if`/`then` branches choose between them; empty for any other schema.
+    fn sibling_shapes(&self, shape_path: &str) -> Vec<Shape> {
+        let reference = format!("#{shape_path}");
+        self.schema
+            .get("$defs")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|defs| defs.values())
+            .map(|object| self.shapes(object))
+            .find(|shapes| shapes.iter().any(|shape| shape.reference == reference))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|shape| Shape {
+                chosen: shape.reference == reference,
+                ..shape
+            })
+            .collect()
+    }
+
+    /// The shapes `object` takes: one per `allOf` branch of the form
+    /// `if: {properties: {SELECTOR: {const: VALUE}}}`, `then: {$ref: SHAPE}`.
+    fn shapes(&self, object: &Value) -> Vec<Shape> {
+        object
+            .get("allOf")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|alternative| alternative.get("properties").and_then(Value::as_object))
-            .flat_map(|properties| properties.keys().cloned())
-            .collect();
-        names.into_iter().collect()
+            .filter_map(|branch| {
+                let condition = branch.pointer("/if/properties")?.as_object()?;
+                let (selector, constant) = condition.iter().next()?;
+                let reference = branch.pointer("/then/$ref")?.as_str()?;
+                let properties = self
+                    .resolve(&branch["then"])?
+                    .get("properties")?
+                    .as_object()?;
+                Some(Shape {
+                    selector: selector.clone(),
+                    value: constant.get("const")?.as_str()?.to_owned(),
+                    reference: reference.to_owned(),
+                    properties: properties.keys().cloned().collect(),
+                    chosen: false,
+                })
+            })
+            .collect()
+    }
+
+    /// The schema a local `$ref` points at, or `schema` itself when it has none.
+    fn resolve<'a>(&'a self, schema: &'a Value) -> Option<&'a Value> {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(reference) => self.schema.pointer(reference.strip_prefix('#')?),
+            None => Some(schema),
+        }
     }
 
     /// `minimum` and `maximum` next to the keyword that failed.
@@ -355,41 +376,50 @@ impl SchemaCheck {
         let get = |name: &str| object.and_then(|object| object.get(name)).cloned();
         (get("minimum"), get("maximum"))
     }
-
-    /// The constants property `property` takes in each alternative of a `oneOf` keyword.
-    fn constants_of(&self, one_of_path: &str, property: &str) -> Vec<String> {
-        self.schema
-            .pointer(one_of_path)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|alternative| {
-                alternative
-                    .pointer(&format!("/properties/{}/const", escape(property)))
-                    .and_then(Value::as_str)
-                    .map(|tag| format!("`{tag}`"))
-            })
-            .collect()
-    }
 }
 
-/// The property names `pick` finds in errors at `pointer` itself, in every alternative.
-fn in_every_alternative(
-    alternatives: &[&Vec<ValidationError<'static>>],
-    pointer: &str,
-    pick: impl Fn(&ValidationErrorKind) -> Vec<String>,
-) -> BTreeSet<String> {
-    alternatives
+/// One shape of an object whose shape a field's value selects: `type: OnPremises` in `spec`.
+struct Shape {
+    /// The field that selects it: `type`.
+    selector: String,
+    /// The value that selects it: `OnPremises`.
+    value: String,
+    /// Where the shape is defined: `#/$defs/OnPremisesSpec`.
+    reference: String,
+    /// The fields it takes.
+    properties: Vec<String>,
+    /// Whether it is the shape the object was checked against.
+    chosen: bool,
+}
+
+/// A field that the chosen shape does not take but another does: `isExchangeOnline` in an
+/// `OnPremises` spec. `None` when no other shape takes it either.
+fn field_of_another_shape(pointer: &str, name: &str, shapes: &[Shape]) -> Option<Finding> {
+    let chosen = shapes.iter().find(|shape| shape.chosen)?;
+    let takers: Vec<String> = shapes
         .iter()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter(|e| e.instance_path().as_str() == pointer)
-                .flat_map(|e| pick(e.kind()))
-                .collect::<BTreeSet<String>>()
-        })
-        .reduce(|a, b| a.intersection(&b).cloned().collect())
-        .unwrap_or_default()
+        .filter(|shape| !shape.chosen && shape.properties.iter().any(|field| field == name))
+        .map(|shape| format!("`{}: {}`", shape.selector, shape.value))
+        .collect();
+    let takers = match takers.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    let selector = &chosen.selector;
+    Some(
+        Finding::error(
+            format!("{pointer}/{}", escape(name)),
+            Anchor::Key,
+            format!(
+                "field `{name}` does not apply to `{selector}: {}`",
+                chosen.value
+            ),
+        )
+        .hint(format!(
+            "it is a field of {takers}: remove it, or correct `{selector}`"
+        )),
+    )
 }
 
 fn unknown_field(pointer: &str, name: &str, allowed: &[String]) -> Finding {
