@@ -41,6 +41,10 @@ fn read_organization(
         format!("{place}{error}")
     })?;
     dialect.forget_write_only(&mut organization);
+    // vboctl follows no link: a list of thousands of organizations would otherwise keep every
+    // one of their links in memory until the plan is made.
+    organization.links = None;
+    organization.actions = None;
     Ok(organization)
 }
 
@@ -60,21 +64,21 @@ struct PageInfo {
 /// `results` (v8). Which one does not depend on the version asked: a server is believed.
 fn list_answer(bytes: &[u8], first_index: usize, dialect: &Dialect) -> Result<ListAnswer, String> {
     let json = Json::parse(bytes).ok_or_else(|| "the body is not JSON".to_owned())?;
-    let (items, page) = match json.as_array() {
-        Some(items) => (items, None),
-        None => {
-            let results = json
-                .member("results")
-                .and_then(|results| results.as_array())
-                .ok_or_else(|| {
-                    "expected a list of organizations or a page with `results`".to_owned()
-                })?;
+    let (items, page) = match json.into_array() {
+        Ok(items) => (items, None),
+        Err(json) => {
             let page = PageInfo {
                 limit: json.member("limit").and_then(|limit| limit.as_u64()),
                 set_id: json
                     .member("setId")
                     .and_then(|id| id.as_str().map(str::to_owned)),
             };
+            let results = json
+                .into_member("results")
+                .and_then(|results| results.into_array().ok())
+                .ok_or_else(|| {
+                    "expected a list of organizations or a page with `results`".to_owned()
+                })?;
             (results, Some(page))
         }
     };

@@ -151,6 +151,28 @@ impl Json {
         }
     }
 
+    /// The elements, when this is an array, taken without copying them; the value itself
+    /// otherwise.
+    pub fn into_array(self) -> Result<Vec<Json>, Json> {
+        match self.0 {
+            Raw::Array(items) => Ok(items.into_iter().map(Json).collect()),
+            other => Err(Json(other)),
+        }
+    }
+
+    /// The last member called `name` (compared without regard to case), when this is an
+    /// object, taken without copying it.
+    pub fn into_member(self, name: &str) -> Option<Json> {
+        match self.0 {
+            Raw::Object(members) => members
+                .into_iter()
+                .rev()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| Json(value)),
+            _ => None,
+        }
+    }
+
     /// The last member called `name` (compared without regard to case), when this is an
     /// object.
     pub fn member(&self, name: &str) -> Option<Json> {
