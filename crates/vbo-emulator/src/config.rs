@@ -143,10 +143,44 @@ pub enum Tls {
 /// Faults can be changed while the emulator runs, with
 /// [`EmulatorHandle::set_faults`](crate::EmulatorHandle::set_faults): a test can set the
 /// server up without faults, then turn them on.
+/// Per kind of request, a delay drawn uniformly from a range, in place of the general
+/// [`Faults::latency`]; `None` leaves that kind to the general one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MethodLatency {
+    /// `POST /vN/token`: logging in and refreshing.
+    pub token: Option<RangeInclusive<Duration>>,
+    /// Listing and reading organizations.
+    pub get: Option<RangeInclusive<Duration>>,
+    /// Adding an organization.
+    pub post: Option<RangeInclusive<Duration>>,
+    /// Changing an organization.
+    pub put: Option<RangeInclusive<Duration>>,
+    /// Removing an organization.
+    pub delete: Option<RangeInclusive<Duration>>,
+}
+
+impl MethodLatency {
+    /// Each range set, with the name of its kind.
+    pub fn ranges(&self) -> impl Iterator<Item = (&'static str, &RangeInclusive<Duration>)> {
+        [
+            ("token", &self.token),
+            ("get", &self.get),
+            ("post", &self.post),
+            ("put", &self.put),
+            ("delete", &self.delete),
+        ]
+        .into_iter()
+        .filter_map(|(name, range)| range.as_ref().map(|range| (name, range)))
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
     /// Delay before handling each request, drawn uniformly from the range.
     pub latency: Option<RangeInclusive<Duration>>,
+    /// Delays for one kind of request, in place of [`latency`](Self::latency): a real server
+    /// adds an organization (it contacts Microsoft 365) far more slowly than it lists them.
+    pub method_latency: MethodLatency,
     /// Share of organizations requests answered `503 Service Unavailable` before anything
     /// is done. From 0 to 1.
     pub error_rate: f64,

@@ -66,10 +66,17 @@ impl FaultInjector {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// How long to wait before handling a request.
-    pub(crate) fn latency(&self) -> Duration {
+    /// How long to wait before handling a request of `kind` (`token`, `get`, `post`, `put`
+    /// or `delete`): its own latency when one is set, the general one otherwise.
+    pub(crate) fn latency(&self, kind: &str) -> Duration {
         let mut state = self.state();
-        let Some(range) = state.faults.latency.clone() else {
+        let own = state
+            .faults
+            .method_latency
+            .ranges()
+            .find(|(name, _)| *name == kind)
+            .map(|(_, range)| range.clone());
+        let Some(range) = own.or_else(|| state.faults.latency.clone()) else {
             return Duration::ZERO;
         };
         let (start, end) = (nanos(*range.start()), nanos(*range.end()));
@@ -150,13 +157,17 @@ impl State {
                 return Err(EmulatorError::InvalidRate { setting, value });
             }
         }
-        if let Some(range) = &faults.latency
-            && range.start() > range.end()
-        {
-            return Err(EmulatorError::InvalidLatency {
-                start_ms: range.start().as_millis(),
-                end_ms: range.end().as_millis(),
-            });
+        let ranges = faults
+            .latency
+            .iter()
+            .chain(faults.method_latency.ranges().map(|(_, range)| range));
+        for range in ranges {
+            if range.start() > range.end() {
+                return Err(EmulatorError::InvalidLatency {
+                    start_ms: range.start().as_millis(),
+                    end_ms: range.end().as_millis(),
+                });
+            }
         }
         let rng = match faults.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
@@ -173,6 +184,7 @@ fn nanos(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MethodLatency;
 
     fn injector(faults: Faults) -> FaultInjector {
         FaultInjector::new(faults).unwrap()
@@ -234,7 +246,7 @@ mod tests {
             ..Faults::default()
         });
         for _ in 0..100 {
-            assert!(range.contains(&faults.latency()));
+            assert!(range.contains(&faults.latency("get")));
         }
     }
 
@@ -300,5 +312,33 @@ mod tests {
         assert_eq!(faults.before(), Before::Error);
         faults.set(Faults::default()).unwrap();
         assert_eq!(faults.before(), Before::Pass);
+    }
+
+    #[test]
+    fn a_kind_of_request_can_have_its_own_latency() {
+        let slow = Duration::from_millis(2000)..=Duration::from_millis(5000);
+        let faults = FaultInjector::new(Faults {
+            latency: Some(Duration::from_millis(20)..=Duration::from_millis(20)),
+            method_latency: MethodLatency {
+                post: Some(slow.clone()),
+                ..MethodLatency::default()
+            },
+            seed: Some(7),
+            ..Faults::default()
+        })
+        .unwrap();
+        for _ in 0..50 {
+            assert!(slow.contains(&faults.latency("post")));
+            assert_eq!(faults.latency("get"), Duration::from_millis(20));
+            assert_eq!(faults.latency("token"), Duration::from_millis(20));
+        }
+        let backwards = Faults {
+            method_latency: MethodLatency {
+                delete: Some(Duration::from_millis(5)..=Duration::from_millis(1)),
+                ..MethodLatency::default()
+            },
+            ..Faults::default()
+        };
+        assert!(FaultInjector::new(backwards).is_err());
     }
 }

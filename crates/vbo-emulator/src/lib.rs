@@ -57,7 +57,8 @@ mod tls;
 mod validate;
 
 pub use config::{
-    DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL, DEFAULT_USER, EmulatorConfig, Faults, Tls, User,
+    DEFAULT_PASSWORD, DEFAULT_TOKEN_TTL, DEFAULT_USER, EmulatorConfig, Faults, MethodLatency, Tls,
+    User,
 };
 pub use error::EmulatorError;
 pub use server::{Emulator, EmulatorHandle};

@@ -338,7 +338,16 @@ impl App {
         let (parts, body) = request.into_parts();
         let (version, resource) = Resource::parse(parts.uri.path());
         self.stats.request(resource.route(version, &parts.method));
-        let latency = self.faults.latency();
+        let kind = match resource {
+            Resource::Token => "token",
+            _ => match parts.method {
+                Method::POST => "post",
+                Method::PUT => "put",
+                Method::DELETE => "delete",
+                _ => "get",
+            },
+        };
+        let latency = self.faults.latency(kind);
         if !latency.is_zero() {
             bump(&self.stats.delayed);
             tokio::time::sleep(latency).await;

@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::commands::Status;
 use crate::error::CliError;
 use vbo_emulator::{
-    DEFAULT_PASSWORD, DEFAULT_USER, Emulator, EmulatorConfig, EmulatorHandle, Faults, Tls, User,
+    DEFAULT_PASSWORD, DEFAULT_USER, Emulator, EmulatorConfig, EmulatorHandle, Faults,
+    MethodLatency, Tls, User,
 };
 use vbo_model::RestApiVersion;
 
@@ -71,6 +72,27 @@ pub(crate) struct EmulatorArgs {
     /// Delay every request by MS milliseconds, or by a random time from MS to MS.
     #[arg(long, value_name = "MS[..MS]", value_parser = parse_latency)]
     latency: Option<RangeInclusive<Duration>>,
+
+    /// Delay logins and token refreshes (POST /vN/token) so, in place of --latency.
+    #[arg(long, value_name = "MS[..MS]", value_parser = parse_latency)]
+    latency_token: Option<RangeInclusive<Duration>>,
+
+    /// Delay lists and reads of organizations (GET) so, in place of --latency.
+    #[arg(long, value_name = "MS[..MS]", value_parser = parse_latency)]
+    latency_get: Option<RangeInclusive<Duration>>,
+
+    /// Delay adding an organization (POST) so, in place of --latency: a real server takes
+    /// seconds, as it contacts Microsoft 365 (for example --latency-post 2000..5000).
+    #[arg(long, value_name = "MS[..MS]", value_parser = parse_latency)]
+    latency_post: Option<RangeInclusive<Duration>>,
+
+    /// Delay changing an organization (PUT) so, in place of --latency.
+    #[arg(long, value_name = "MS[..MS]", value_parser = parse_latency)]
+    latency_put: Option<RangeInclusive<Duration>>,
+
+    /// Delay removing an organization (DELETE) so, in place of --latency.
+    #[arg(long, value_name = "MS[..MS]", value_parser = parse_latency)]
+    latency_delete: Option<RangeInclusive<Duration>>,
 
     /// Answer this share of organizations requests with 503, doing nothing (0 to 1).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
@@ -226,6 +248,13 @@ fn describe_faults(args: &EmulatorArgs) -> Option<String> {
             latency.end().as_millis()
         ));
     }
+    for (kind, latency) in method_latency(args).ranges() {
+        parts.push(format!(
+            "{kind} latency {}..{} ms",
+            latency.start().as_millis(),
+            latency.end().as_millis()
+        ));
+    }
     for (name, rate) in [
         ("error", args.error_rate),
         ("throttle", args.throttle_rate),
@@ -305,6 +334,7 @@ fn configure(
         tls,
         faults: Faults {
             latency: args.latency.clone(),
+            method_latency: method_latency(args),
             error_rate: args.error_rate,
             throttle_rate: args.throttle_rate,
             reset_rate: args.reset_rate,
@@ -328,6 +358,17 @@ fn configure(
         );
     }
     Ok((config, accounts))
+}
+
+/// The latencies of one kind of request that the arguments set.
+fn method_latency(args: &EmulatorArgs) -> MethodLatency {
+    MethodLatency {
+        token: args.latency_token.clone(),
+        get: args.latency_get.clone(),
+        post: args.latency_post.clone(),
+        put: args.latency_put.clone(),
+        delete: args.latency_delete.clone(),
+    }
 }
 
 /// `MS` or `MS..MS`, in milliseconds.
@@ -429,6 +470,16 @@ mod tests {
             "--http",
             "--latency",
             "5..20",
+            "--latency-token",
+            "1",
+            "--latency-get",
+            "2..3",
+            "--latency-post",
+            "2000..5000",
+            "--latency-put",
+            "40",
+            "--latency-delete",
+            "50..60",
             "--error-rate",
             "0.1",
             "--throttle-rate",
@@ -464,6 +515,13 @@ mod tests {
             config.faults,
             Faults {
                 latency: Some(Duration::from_millis(5)..=Duration::from_millis(20)),
+                method_latency: MethodLatency {
+                    token: Some(Duration::from_millis(1)..=Duration::from_millis(1)),
+                    get: Some(Duration::from_millis(2)..=Duration::from_millis(3)),
+                    post: Some(Duration::from_millis(2000)..=Duration::from_millis(5000)),
+                    put: Some(Duration::from_millis(40)..=Duration::from_millis(40)),
+                    delete: Some(Duration::from_millis(50)..=Duration::from_millis(60)),
+                },
                 error_rate: 0.1,
                 throttle_rate: 0.2,
                 reset_rate: 0.05,
@@ -475,8 +533,9 @@ mod tests {
         );
         assert_eq!(
             describe_faults(&args).unwrap(),
-            "latency 5..20 ms, error 0.1, throttle 0.2, reset 0.05, commit-then-fail 0.3, \
-             slow answer 0.2 after 2500 ms, seed 7"
+            "latency 5..20 ms, token latency 1..1 ms, get latency 2..3 ms, post latency \
+             2000..5000 ms, put latency 40..40 ms, delete latency 50..60 ms, error 0.1, \
+             throttle 0.2, reset 0.05, commit-then-fail 0.3, slow answer 0.2 after 2500 ms, seed 7"
         );
     }
 
