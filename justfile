@@ -26,6 +26,7 @@ schema:
 demo:
     cargo run --release -p vboctl -- demo
 
-# Time validate, plan and apply at 2,000 organizations (see docs/benchmarks.md).
+# Time validate, plan and apply at scale, beside bench/baseline.sh (see docs/benchmarks.md).
 bench:
-    BENCH_LATENCY=20..40 bench/run.sh 2000 3000 1 10 32
+    cargo build --release -p vboctl -p vboctl-bench
+    target/release/vboctl-bench

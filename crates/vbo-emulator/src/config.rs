@@ -128,21 +128,6 @@ pub enum Tls {
     },
 }
 
-/// Faults to inject on purpose. All off by default.
-///
-/// Latency applies to every request. The other faults apply only to the
-/// `/v3/Organizations` routes, never to `/v3/Token`, so that a client can always log in; a
-/// client's token handling is exercised with [`EmulatorConfig::token_ttl`] instead.
-///
-/// For each organizations request one draw decides, in this order, whether the connection is
-/// reset, a 503 is answered, or a 429 is answered; the three rates therefore add up to at most
-/// 1 and each is observed at its own rate. A request that gets through and changes something
-/// (a create, an update or a delete that succeeded) then draws again, once, against
-/// `commit_then_fail_rate` and `slow_answer_rate`, which likewise add up to at most 1.
-///
-/// Faults can be changed while the emulator runs, with
-/// [`EmulatorHandle::set_faults`](crate::EmulatorHandle::set_faults): a test can set the
-/// server up without faults, then turn them on.
 /// Per kind of request, a delay drawn uniformly from a range, in place of the general
 /// [`Faults::latency`]; `None` leaves that kind to the general one.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -174,6 +159,21 @@ impl MethodLatency {
     }
 }
 
+/// Faults to inject on purpose. All off by default.
+///
+/// Latency applies to every request (per kind of request with [`Faults::method_latency`]). The other faults apply only to the
+/// `/v3/Organizations` routes, never to `/v3/Token`, so that a client can always log in; a
+/// client's token handling is exercised with [`EmulatorConfig::token_ttl`] instead.
+///
+/// For each organizations request one draw decides, in this order, whether the connection is
+/// reset, a 503 is answered, or a 429 is answered; the three rates therefore add up to at most
+/// 1 and each is observed at its own rate. A request that gets through and changes something
+/// (a create, an update or a delete that succeeded) then draws again, once, against
+/// `commit_then_fail_rate` and `slow_answer_rate`, which likewise add up to at most 1.
+///
+/// Faults can be changed while the emulator runs, with
+/// [`EmulatorHandle::set_faults`](crate::EmulatorHandle::set_faults): a test can set the
+/// server up without faults, then turn them on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
     /// Delay before handling each request, drawn uniformly from the range.
