@@ -21,8 +21,8 @@ pub mod schema;
 pub mod selector;
 
 pub use model::{
-    Action, Change, Desired, ErrorReport, FieldChange, Narrowed, Narrowing, PLAN_FORMAT_VERSION,
-    Plan, PlanError, PlanOptions, Summary, TargetMiss, Unmanaged, address,
+    Action, Body, Change, Desired, ErrorReport, FieldChange, Narrowed, Narrowing,
+    PLAN_FORMAT_VERSION, Plan, PlanError, PlanOptions, Summary, TargetMiss, Unmanaged, address,
 };
 pub use planner::{REPORTED_WHEN_SET, diff_state, plan};
 pub use saved::{

@@ -198,6 +198,64 @@ impl std::fmt::Display for Action {
     }
 }
 
+/// A JSON document held as compact text: the body of a create or the state of an
+/// organization. A plan of thousands of changes holds thousands of them, and text takes a
+/// fraction of the memory of a parsed tree. [`Body::value`] parses it back.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Body(Box<str>);
+
+impl Body {
+    /// The document, parsed.
+    pub fn value(&self) -> Value {
+        // Only ever made from a `Value`: it parses back.
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+}
+
+impl From<&Value> for Body {
+    fn from(value: &Value) -> Self {
+        Body(value.to_string().into_boxed_str())
+    }
+}
+
+impl From<Value> for Body {
+    fn from(value: Value) -> Self {
+        Body::from(&value)
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(Body::from)
+    }
+}
+
+impl JsonSchema for Body {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        <Value as JsonSchema>::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Value as JsonSchema>::json_schema(generator)
+    }
+}
+
 /// One observable field that differs between the server and the manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FieldChange {
@@ -229,10 +287,10 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     /// What the server reports (its name and observable state), or `null` for a create.
-    pub before: Option<Value>,
+    pub before: Option<Body>,
     /// The body apply sends, with secret references in place of values (`{"fromEnv": ..}`,
     /// `{"fromFile": ..}`, `{"sensitive": ..}`), or `null` for a delete.
-    pub after: Option<Value>,
+    pub after: Option<Body>,
     /// The observable fields that differ (updates only), ordered by path.
     pub changed_fields: Vec<FieldChange>,
     /// Why, in words, for people. Apply never reads it.

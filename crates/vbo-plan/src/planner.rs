@@ -7,8 +7,8 @@ use vbo_model::api::is_later_version_property;
 use vbo_model::{Dialect, Organization, RestApiVersion, SecretRef, Spec};
 
 use crate::model::{
-    Action, Change, Desired, ErrorReport, FieldChange, Narrowed, Narrowing, PLAN_FORMAT_VERSION,
-    Plan, PlanError, PlanOptions, Summary, TargetMiss, Unmanaged, address,
+    Action, Body, Change, Desired, ErrorReport, FieldChange, Narrowed, Narrowing,
+    PLAN_FORMAT_VERSION, Plan, PlanError, PlanOptions, Summary, TargetMiss, Unmanaged, address,
 };
 
 /// Compares the manifests with the organizations the server returned and says what apply would
@@ -318,7 +318,7 @@ fn create(d: &Desired) -> Change {
         msid: None,
         origin: Some(d.origin.clone()),
         before: None,
-        after: Some(reference_body(&d.spec, &d.name)),
+        after: Some(Body::from(reference_body(&d.spec, &d.name))),
         changed_fields: Vec::new(),
         reason: "not on the server".to_owned(),
     }
@@ -351,8 +351,8 @@ fn existing(d: &Desired, org: &Organization) -> Result<Change, PlanError> {
         id: Some(org.id.clone()),
         msid: org.msid.clone(),
         origin: Some(d.origin.clone()),
-        before: Some(observed_json(org)),
-        after: Some(reference_body(&d.spec, &d.name)),
+        before: Some(Body::from(observed_json(org))),
+        after: Some(Body::from(reference_body(&d.spec, &d.name))),
         changed_fields,
         reason,
     })
@@ -366,7 +366,7 @@ fn delete(org: &Organization) -> Change {
         id: Some(org.id.clone()),
         msid: org.msid.clone(),
         origin: None,
-        before: Some(observed_json(org)),
+        before: Some(Body::from(observed_json(org))),
         after: None,
         changed_fields: Vec::new(),
         reason: "on the server but in no manifest, and planning with prune".to_owned(),

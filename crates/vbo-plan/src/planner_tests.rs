@@ -503,7 +503,7 @@ fn create_carries_the_reference_body_and_no_before() {
     assert_eq!(change.address, r#"organization["contoso.onmicrosoft.com"]"#);
     assert_eq!(change.before, None);
     assert_eq!(change.id, None);
-    let after = change.after.as_ref().unwrap();
+    let after = change.after.as_ref().unwrap().value();
     assert_eq!(after["name"], json!(C));
     assert_eq!(after["type"], json!("Office365"));
     assert_eq!(
@@ -519,11 +519,11 @@ fn update_carries_id_before_and_the_full_body() {
     let change = &plan.changes[0];
     assert_eq!(change.action, Action::Update);
     assert_eq!(change.id.as_deref(), Some("42"));
-    assert_eq!(change.before.as_ref().unwrap()["region"], json!("China"));
-    assert_eq!(change.before.as_ref().unwrap()["name"], json!(C));
-    assert_eq!(change.after.as_ref().unwrap()["region"], json!("Worldwide"));
+    assert_eq!(change.before.as_ref().unwrap().value()["region"], json!("China"));
+    assert_eq!(change.before.as_ref().unwrap().value()["name"], json!(C));
+    assert_eq!(change.after.as_ref().unwrap().value()["region"], json!("Worldwide"));
     assert_eq!(
-        change.after.as_ref().unwrap()["exchangeOnlineSettings"]["password"],
+        change.after.as_ref().unwrap().value()["exchangeOnlineSettings"]["password"],
         json!({"fromEnv": "CONTOSO_EXO_PASSWORD"})
     );
     assert_eq!(change.reason, "1 field differs from the server");

@@ -5,7 +5,7 @@ use serde_json::Value;
 use vbo_model::text::markdown_escape as html;
 
 use super::{closing, context, leaves, narrowed_line, secrets, verb};
-use crate::model::{Action, Change, Plan};
+use crate::model::{Action, Body, Change, Plan};
 
 /// The most characters [`markdown`] produces: comfortably under the 65,536 a GitHub comment
 /// accepts.
@@ -126,15 +126,19 @@ fn push_fitting(out: &mut String, blocks: Vec<String>, budget: &mut usize, what:
 /// One `<details>` section for a change.
 fn section(change: &Change) -> String {
     let lines: Vec<String> = match change.action {
-        Action::Create => with_sign('+', change.after.as_ref()),
-        Action::Delete => with_sign('-', change.before.as_ref()),
+        Action::Create => with_sign('+', change.after.as_ref().map(Body::value).as_ref()),
+        Action::Delete => with_sign('-', change.before.as_ref().map(Body::value).as_ref()),
         Action::Update => {
             let mut lines = Vec::new();
             for field in &change.changed_fields {
                 lines.extend(side('-', &field.path, &field.before));
                 lines.extend(side('+', &field.path, &field.after));
             }
-            let secrets = change.after.as_ref().map(secrets).unwrap_or_default();
+            let secrets = change
+                .after
+                .as_ref()
+                .map(|body| secrets(&body.value()))
+                .unwrap_or_default();
             if !secrets.is_empty() {
                 lines.push("# write-only secrets, sent again and never compared:".to_owned());
                 lines.extend(

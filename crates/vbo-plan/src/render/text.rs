@@ -5,7 +5,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::{clean, closing, context, leaves, narrowed_line, secrets, show_value, verb};
-use crate::model::{Action, Change, FieldChange, Plan, quote};
+use crate::model::{Action, Body, Change, FieldChange, Plan, quote};
 
 /// The plan for a terminal: each change with its glyph (`+` create, `~` update, `-` delete), a
 /// create's body and a delete's last state field by field, an update's changed fields as
@@ -111,13 +111,17 @@ fn change_block(out: &mut String, change: &Change, paint: &Paint) {
         paint.dim(&format!("# {}", context(change)))
     ));
     match change.action {
-        Action::Create => fields(out, change.after.as_ref()),
-        Action::Delete => fields(out, change.before.as_ref()),
+        Action::Create => fields(out, change.after.as_ref().map(Body::value).as_ref()),
+        Action::Delete => fields(out, change.before.as_ref().map(Body::value).as_ref()),
         Action::Update => {
             for field in &change.changed_fields {
                 field_change(out, field, paint);
             }
-            let secrets = change.after.as_ref().map(secrets).unwrap_or_default();
+            let secrets = change
+                .after
+                .as_ref()
+                .map(|body| secrets(&body.value()))
+                .unwrap_or_default();
             if !secrets.is_empty() {
                 out.push_str(&format!(
                     "      {}\n",

@@ -152,7 +152,7 @@ fn the_plan_fixture_reads_field_by_field() {
         Some("examples/msp/tenants.yaml:1:1")
     );
     assert_eq!(create.before, None);
-    let after = create.after.as_ref().expect("a create has a body");
+    let after = create.after.as_ref().expect("a create has a body").value();
     assert_eq!(after["name"], "contoso.onmicrosoft.com");
     assert_eq!(after["type"], "Office365");
     assert_eq!(
@@ -179,7 +179,8 @@ fn the_plan_fixture_reads_field_by_field() {
     let before = update
         .before
         .as_ref()
-        .expect("an update shows the server's state");
+        .expect("an update shows the server's state")
+        .value();
     assert_eq!(before["name"], "fabrikam.local");
     assert_eq!(before["exchangeSettings"]["useSSL"], false);
     let changed: Vec<(&str, &Value, &Value)> = update
@@ -208,7 +209,7 @@ fn the_plan_fixture_reads_field_by_field() {
 
     let literal = &plan.changes[4];
     assert_eq!(
-        literal.after.as_ref().unwrap()["exchangeOnlineSettings"]["password"],
+        literal.after.as_ref().unwrap().value()["exchangeOnlineSettings"]["password"],
         json!({"sensitive": "literal value in manifest"})
     );
 
