@@ -182,14 +182,17 @@ impl GitSource {
             std::fs::create_dir_all(&checkouts).map_err(|e| cache_error(e.to_string()))?;
             let origin = cache.join(ORIGIN_FILE);
             match std::fs::read_to_string(&origin) {
-                Ok(found) if found.trim() != shown => {
+                // A clone that never fetched anything (a mistyped URL, say) is no one's yet.
+                Ok(found) if found.trim() != shown && !is_empty(&git_dir) => {
                     return Err(GitError::CacheOfAnotherRepository {
                         path: cache.clone(),
                         found: found.trim().to_owned(),
                         repository: shown,
                     });
                 }
-                Ok(_) => {}
+                Ok(found) if found.trim() == shown => {}
+                Ok(_) => std::fs::write(&origin, format!("{shown}\n"))
+                    .map_err(|e| cache_error(e.to_string()))?,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                     std::fs::write(&origin, format!("{shown}\n"))
                         .map_err(|e| cache_error(e.to_string()))?;
@@ -274,6 +277,17 @@ impl GitSource {
     pub fn checkout_root(&self, commit: &str) -> PathBuf {
         self.checkouts.join(commit)
     }
+}
+
+/// Whether the clone at `git_dir` has no reference at all (it never fetched), or is not there.
+fn is_empty(git_dir: &Path) -> bool {
+    let Ok(repo) = gix::open(git_dir) else {
+        return true;
+    };
+    repo.references()
+        .ok()
+        .and_then(|references| references.all().ok().map(|mut all| all.next().is_none()))
+        .unwrap_or(true)
 }
 
 /// Runs blocking git work off the async runtime.

@@ -34,6 +34,9 @@ async fn a_repository_that_cannot_be_reached_stops_the_start() {
         }
         other => panic!("{other:?}"),
     }
+    // The mistyped repository never fetched anything: the cache is free for the right one.
+    world.add_a();
+    world.agent(Mode::Plan).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
