@@ -1,5 +1,6 @@
 //! Carries out the changes of a plan against the server, and prepares that plan
-//! ([`prepare`]: manifests, secrets, connection, list, plan).
+//! ([`prepare`]: manifests, secrets, connection, list, plan). [`apply_plan`] is the whole of
+//! carrying out a plan (steps, then verification), as `vboctl apply` and `vboctl agent` do.
 //!
 //! - Creates, updates and deletes run concurrently, at most [`ApplyOptions::parallelism`] at a
 //!   time, and each result is reported as soon as it is known.
@@ -19,6 +20,7 @@ mod create;
 mod elsewhere;
 mod from_plan;
 pub mod prepare;
+mod run;
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +30,7 @@ use vbo_client::{Client, ClientError, RetryPolicy};
 use vbo_model::{Environment, OrganizationBody, Secret, Spec};
 
 pub use from_plan::{Scope, StepError, Unconverged, steps, verify};
+pub use run::{Applied, Tally, apply_plan};
 pub use tokio_util::sync::CancellationToken;
 
 /// What to do to one organization.

@@ -12,6 +12,7 @@ const OWN_CRATES: &[&str] = &[
     "vbo_plan",
     "vbo_model",
     "vbo_emulator",
+    "vbo_agent",
 ];
 
 /// Installs the logger. Without `RUST_LOG`, only this workspace's messages at `default_level`
@@ -24,13 +25,7 @@ const OWN_CRATES: &[&str] = &[
 pub(crate) fn init(colored: bool, default_level: &str) {
     let from_env = EnvFilter::try_from_default_env().ok();
     let terse = from_env.is_none() && default_level == "warn";
-    let filter = from_env.unwrap_or_else(|| {
-        let own: Vec<String> = OWN_CRATES
-            .iter()
-            .map(|name| format!("{name}={default_level}"))
-            .collect();
-        EnvFilter::new(format!("off,{}", own.join(",")))
-    });
+    let filter = from_env.unwrap_or_else(|| own_crates_at(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -40,4 +35,34 @@ pub(crate) fn init(colored: bool, default_level: &str) {
     } else {
         builder.with_target(true).try_init()
     };
+}
+
+/// Installs the logger of `vboctl agent`, a long-running service: without `RUST_LOG`, this
+/// workspace's messages at `info` and above, with a time stamp; with `json`, one JSON object
+/// per line whose fields (commit, outcome, counts) are top-level keys, for log shippers.
+pub(crate) fn init_agent(colored: bool, json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| own_crates_at("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.with_ansi(colored).try_init()
+    };
+}
+
+/// This workspace's messages at `level` and above, nothing from other crates.
+fn own_crates_at(level: &str) -> EnvFilter {
+    let own: Vec<String> = OWN_CRATES
+        .iter()
+        .map(|name| format!("{name}={level}"))
+        .collect();
+    EnvFilter::new(format!("off,{}", own.join(",")))
 }

@@ -3,7 +3,8 @@
 //!
 //! This file only parses arguments, dispatches to [`commands`] and maps outcomes to exit codes:
 //! 0 success, 1 any error (usage errors included), 2 only for `plan --detailed-exitcode` when
-//! there are changes, 130 when Ctrl-C interrupted `apply`.
+//! there are changes, 130 when Ctrl-C interrupted `apply` (or a second signal stopped `agent`
+//! at once).
 
 use std::process::ExitCode;
 
@@ -42,6 +43,7 @@ enum Command {
     Validate(commands::validate::Args),
     Plan(Box<commands::plan::PlanArgs>),
     Apply(Box<commands::apply::ApplyArgs>),
+    Agent(Box<commands::agent::AgentArgs>),
     Show(commands::show::ShowArgs),
     Export(Box<commands::export::ExportArgs>),
     ServerCert(commands::server_cert::ServerCertArgs),
@@ -70,13 +72,20 @@ fn main() -> ExitCode {
         Command::Emulator(_) => "info",
         _ => "warn",
     };
-    logging::init(ui.stderr_color, default_log_level);
+    match &cli.command {
+        Command::Agent(args) => logging::init_agent(
+            ui.stderr_color,
+            args.log_format == commands::agent::LogFormat::Json,
+        ),
+        _ => logging::init(ui.stderr_color, default_log_level),
+    }
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args, &ui).map_err(CliError::from),
         Command::Schema(args) => commands::schema::run(args).map_err(CliError::from),
         Command::Show(args) => commands::show::run(args, &ui),
         Command::Plan(args) => block_on(commands::plan::run(*args, &ui)),
         Command::Apply(args) => block_on(commands::apply::run(*args, &ui)),
+        Command::Agent(args) => block_on(commands::agent::run(*args, &ui)),
         Command::Export(args) => block_on(commands::export::run(*args, &ui)),
         Command::ServerCert(args) => block_on(commands::server_cert::run(args)),
         Command::Emulator(args) => commands::emulator::run(*args),

@@ -7,24 +7,30 @@ use vbo_model::load;
 
 use crate::repository;
 
+/// The folder of deployment files (compose, Kubernetes): YAML, but not manifests.
+const DEPLOY: &str = "deploy";
+
 fn example_files() -> Vec<PathBuf> {
+    let deploy = repository().join("examples").join(DEPLOY);
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(repository().join("examples"))
         .into_iter()
         .map(|entry| entry.unwrap().into_path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .filter(|path| !path.starts_with(&deploy))
         .collect();
     files.sort();
     files
 }
 
 /// The folders and files of examples/ that hold manifests: everything but the CI pipelines of
-/// examples/ci (which are YAML, but not manifests), plus the fleet those pipelines manage.
+/// examples/ci and the deployment files of examples/deploy (which are YAML, but not
+/// manifests), plus the fleet those pipelines manage.
 fn manifest_roots() -> Vec<PathBuf> {
     let mut roots: Vec<PathBuf> = std::fs::read_dir(repository().join("examples"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| {
-            path.is_dir() && !path.ends_with("ci")
+            path.is_dir() && !path.ends_with("ci") && !path.ends_with(DEPLOY)
                 || path.extension().is_some_and(|ext| ext == "yaml")
         })
         .collect();

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use owo_colors::OwoColorize;
 use serde::Serialize;
 use vbo_apply::prepare;
-use vbo_apply::{ApplyOptions, Scope, StepKind, StepOutcome, StepResult, Unconverged};
+use vbo_apply::{ApplyOptions, Scope, StepKind, StepOutcome, StepResult, Tally};
 use vbo_client::{ApiVersionChoice, Client, server_url};
 use vbo_model::Environment;
 use vbo_model::Severity;
@@ -352,7 +352,8 @@ struct ResultEntry {
     duration_ms: u128,
 }
 
-#[derive(Default, Serialize)]
+/// The counts of the JSON report, as [`Tally`] has them.
+#[derive(Serialize)]
 struct Summary {
     created: usize,
     created_elsewhere: usize,
@@ -372,30 +373,34 @@ async fn execute(
     format: ApplyFormat,
     ui: &Ui,
 ) -> Result<Status, CliError> {
-    let (steps, skipped) = vbo_apply::steps(plan, desired, scope)
-        .map_err(|e| CliError::message(format!("cannot apply the plan: {e}")))?;
-    if steps.is_empty() && skipped.is_empty() {
+    let text = format != ApplyFormat::Json;
+    let changes = plan.actionable().count();
+    if changes == 0 {
         if format == ApplyFormat::Json {
-            print_report(client, &[], &skipped, &[], false);
+            print_report(client, &[], &[], &[], false);
         } else {
             println!("Nothing to apply.");
         }
         return Ok(Status::Success);
     }
-    let text = format != ApplyFormat::Json;
-    let progress =
-        (format == ApplyFormat::Text && ui.stderr_terminal && !steps.is_empty()).then(|| {
-            let bar = ProgressBar::new(steps.len() as u64);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} changes {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        });
+    let starts = match scope {
+        Scope::All => changes,
+        Scope::CreateOnly => plan
+            .actionable()
+            .filter(|c| c.action == Action::Create)
+            .count(),
+    };
+    let progress = (format == ApplyFormat::Text && ui.stderr_terminal && starts > 0).then(|| {
+        let bar = ProgressBar::new(starts as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} changes {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
     // From here on Ctrl-C no longer ends the process: it stops the run in an orderly way.
-    let cancel = options.cancel.clone();
-    interrupt::watch(cancel.clone(), *ui);
-    let results = vbo_apply::apply(client, steps, &options, |result| {
+    interrupt::watch(options.cancel.clone(), *ui);
+    let applied = vbo_apply::apply_plan(client, plan, desired, scope, &options, |result| {
         if text {
             let line = result_line(result, ui.stdout_color);
             match &progress {
@@ -407,22 +412,18 @@ async fn execute(
             }
         }
     })
-    .await;
+    .await
+    .map_err(|e| CliError::message(format!("cannot apply the plan: {e}")))?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let vbo_apply::Applied {
+        results,
+        skipped,
+        unconverged,
+        interrupted,
+    } = applied;
 
-    let unconverged = match client.list().await {
-        Ok(observed) => vbo_apply::verify(&results, desired, &observed, client.api_version())
-            .iter()
-            .map(Unconverged::to_string)
-            .collect(),
-        Err(error) => vec![format!(
-            "could not list the server to verify the result: {error}"
-        )],
-    };
-
-    let interrupted = cancel.is_cancelled();
     let summary = summarize(&results, skipped.len());
     if format == ApplyFormat::Github {
         report_on_github(
@@ -536,21 +537,16 @@ fn report_on_github(
 }
 
 fn summarize(results: &[StepResult], skipped: usize) -> Summary {
-    let mut summary = Summary {
-        skipped,
-        ..Summary::default()
-    };
-    for result in results {
-        match result.outcome {
-            StepOutcome::Created { .. } | StepOutcome::Adopted { .. } => summary.created += 1,
-            StepOutcome::CreatedElsewhere { .. } => summary.created_elsewhere += 1,
-            StepOutcome::Updated => summary.updated += 1,
-            StepOutcome::Deleted => summary.deleted += 1,
-            StepOutcome::Failed { .. } => summary.failed += 1,
-            StepOutcome::NotStarted => summary.not_started += 1,
-        }
+    let tally = Tally::of(results, skipped);
+    Summary {
+        created: tally.created,
+        created_elsewhere: tally.created_elsewhere,
+        updated: tally.updated,
+        deleted: tally.deleted,
+        failed: tally.failed,
+        skipped: tally.skipped,
+        not_started: tally.not_started,
     }
-    summary
 }
 
 fn summary_line(summary: &Summary, interrupted: bool) -> String {

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes its clap `Args` and a `run` function returning a
 //! [`Status`] or a [`CliError`](crate::error::CliError).
 
+pub(crate) mod agent;
 pub(crate) mod apply;
 pub(crate) mod completions;
 pub(crate) mod demo;

@@ -335,6 +335,20 @@ impl Background {
         kill(Pid::from_raw(pid), Signal::SIGINT).expect("the signal is sent");
     }
 
+    /// Sends SIGTERM, as a service manager or Kubernetes does to stop a process.
+    #[cfg(unix)]
+    pub(crate) fn terminate(&self) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = i32::try_from(self.child.id()).expect("a process id fits");
+        kill(Pid::from_raw(pid), Signal::SIGTERM).expect("the signal is sent");
+    }
+
+    /// What the process has written to standard error so far.
+    pub(crate) fn stderr_now(&self) -> String {
+        self.stderr.now()
+    }
+
     /// Waits until standard error contains `part`, for at most [`RUN_TIMEOUT`].
     pub(crate) async fn wait_for_stderr(&self, part: &str) {
         let started = Instant::now();

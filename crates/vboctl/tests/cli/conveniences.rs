@@ -74,6 +74,7 @@ fn man_writes_a_page_per_command() {
         "vboctl-apply",
         "vboctl-server-cert",
         "vboctl-export",
+        "vboctl-agent",
     ] {
         let path = dir.path().join("man1").join(format!("{page}.1"));
         let roff = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{page}: {e}"));

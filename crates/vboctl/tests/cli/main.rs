@@ -1,5 +1,7 @@
 //! The vboctl binary as users run it: output, formats and exit codes.
 
+#[cfg(unix)]
+mod agent;
 mod apply;
 mod apply_support;
 mod ci_examples;

@@ -12,8 +12,9 @@ fn stdout(output: &std::process::Output) -> String {
 
 #[test]
 fn valid_examples_exit_zero_with_a_summary() {
-    // Every manifest of examples/, but not the CI pipelines of examples/ci: YAML files that are
-    // not manifests are errors when a folder holding them is validated.
+    // Every manifest of examples/, but not the CI pipelines of examples/ci nor the deployment
+    // files of examples/deploy: YAML files that are not manifests are errors when a folder
+    // holding them is validated.
     let output = vboctl()
         .args([
             "validate",
