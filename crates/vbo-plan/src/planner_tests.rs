@@ -519,9 +519,15 @@ fn update_carries_id_before_and_the_full_body() {
     let change = &plan.changes[0];
     assert_eq!(change.action, Action::Update);
     assert_eq!(change.id.as_deref(), Some("42"));
-    assert_eq!(change.before.as_ref().unwrap().value()["region"], json!("China"));
+    assert_eq!(
+        change.before.as_ref().unwrap().value()["region"],
+        json!("China")
+    );
     assert_eq!(change.before.as_ref().unwrap().value()["name"], json!(C));
-    assert_eq!(change.after.as_ref().unwrap().value()["region"], json!("Worldwide"));
+    assert_eq!(
+        change.after.as_ref().unwrap().value()["region"],
+        json!("Worldwide")
+    );
     assert_eq!(
         change.after.as_ref().unwrap().value()["exchangeOnlineSettings"]["password"],
         json!({"fromEnv": "CONTOSO_EXO_PASSWORD"})
