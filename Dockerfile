@@ -7,7 +7,7 @@
 # git and ssh (local and ssh repositories go through them, as with git itself) and the CA
 # certificates, and runs as an unprivileged user.
 
-FROM rust:1.88-bookworm AS build
+FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p vboctl \

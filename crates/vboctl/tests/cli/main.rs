@@ -10,6 +10,7 @@ mod ci_formats;
 mod confirm;
 mod conveniences;
 mod demo;
+mod deploy_examples;
 mod emulator;
 mod env_file;
 mod export;
