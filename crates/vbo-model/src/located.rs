@@ -276,12 +276,13 @@ pub(crate) fn parse(text: &str) -> Result<(Vec<Document>, Vec<Range<usize>>), Sy
                 duplicates: Vec::new(),
                 masks: &mut masks,
             };
-            let value = builder.convert(&root, String::new(), None, false);
+            let root_span = Span::of(&root.referenced);
+            let value = builder.convert(root, String::new(), None, false);
             Document {
                 value,
                 root: Place {
                     key: None,
-                    value: Span::of(&root.referenced),
+                    value: root_span,
                 },
                 places: builder.places,
                 duplicates: builder.duplicates,
@@ -310,26 +311,29 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Turns `node` into JSON, recording where it and everything in it were written. The
+    /// tree is consumed: its strings move into the JSON rather than being copied.
     fn convert(
         &mut self,
-        node: &Spanned<Node>,
+        node: Spanned<Node>,
         pointer: String,
         key: Option<Span>,
         secret: bool,
     ) -> Value {
         let value_span = Span::of(&node.referenced);
-        let value = match &node.value {
+        let scalar = !matches!(node.value, Node::Seq(_) | Node::Map(_));
+        let value = match node.value {
             Node::Null => Value::Null,
-            Node::Bool(value) => Value::Bool(*value),
-            Node::Int(value) => Value::from(*value),
-            Node::UInt(value) => Value::from(*value),
-            Node::Float(value) => serde_json::Number::from_f64(*value)
+            Node::Bool(value) => Value::Bool(value),
+            Node::Int(value) => Value::from(value),
+            Node::UInt(value) => Value::from(value),
+            Node::Float(value) => serde_json::Number::from_f64(value)
                 .map(Value::Number)
                 .unwrap_or(Value::Null),
-            Node::Str(value) => Value::String(value.clone()),
+            Node::Str(value) => Value::String(value),
             Node::Seq(items) => Value::Array(
                 items
-                    .iter()
+                    .into_iter()
                     .enumerate()
                     .map(|(index, item)| {
                         self.convert(item, format!("{pointer}/{index}"), None, secret)
@@ -338,34 +342,34 @@ impl Builder<'_> {
             ),
             Node::Map(entries) => {
                 let mut object = serde_json::Map::new();
-                let mut first_seen: BTreeMap<&str, Pos> = BTreeMap::new();
                 for (name, value) in entries {
                     let key_span = Span::of(&name.referenced);
-                    if let Some(first) = first_seen.get(name.value.as_str()) {
+                    let child_pointer = format!("{pointer}/{}", escape(&name.value));
+                    if object.contains_key(&name.value) {
+                        // The first one's place was recorded when it was converted.
+                        let first = self
+                            .places
+                            .get(&child_pointer)
+                            .and_then(|place| place.key.as_ref())
+                            .map_or(key_span.pos, |key| key.pos);
                         self.duplicates.push(DuplicateKey {
-                            key: name.value.clone(),
-                            first: *first,
+                            key: name.value,
+                            first,
                             again: key_span,
                         });
                         continue;
                     }
-                    first_seen.insert(&name.value, key_span.pos);
                     // A reference (`fromEnv: VAR`) names where a secret is, not the secret.
                     let reference = matches!(name.value.as_str(), "fromEnv" | "fromFile");
                     let child_secret = (secret || is_secret_key(&name.value)) && !reference;
-                    let child = self.convert(
-                        value,
-                        format!("{pointer}/{}", escape(&name.value)),
-                        Some(key_span),
-                        child_secret,
-                    );
-                    object.insert(name.value.clone(), child);
+                    let child = self.convert(value, child_pointer, Some(key_span), child_secret);
+                    object.insert(name.value, child);
                 }
                 Value::Object(object)
             }
         };
         if secret
-            && !matches!(node.value, Node::Seq(_) | Node::Map(_))
+            && scalar
             && let Some(bytes) = &value_span.bytes
         {
             self.masks.push(bytes.clone());
@@ -382,8 +386,12 @@ impl Builder<'_> {
 }
 
 /// Escapes one JSON Pointer segment (RFC 6901).
-pub(crate) fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+pub(crate) fn escape(segment: &str) -> std::borrow::Cow<'_, str> {
+    if segment.contains(['~', '/']) {
+        segment.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        segment.into()
+    }
 }
 
 #[cfg(test)]
