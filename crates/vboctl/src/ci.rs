@@ -38,10 +38,22 @@ pub(crate) fn print_diagnostics(diagnostics: &[Diagnostic]) {
     print_annotations(&annotations);
 }
 
-/// Prints the error a command ends with as one error annotation, so that a failure to connect
-/// or to apply shows on the run's page and not only in its log; nothing when the run has
+/// `result` as it is, after printing its error as an annotation when `github` is set: a failure
+/// to connect or to apply then shows on the run's page and not only in its log.
+pub(crate) fn annotate_failure<T>(
+    command: &str,
+    github: bool,
+    result: Result<T, CliError>,
+) -> Result<T, CliError> {
+    if github && let Err(error) = &result {
+        print_failure(command, error);
+    }
+    result
+}
+
+/// Prints the error a command ends with as one error annotation; nothing when the run has
 /// annotated its problems already.
-pub(crate) fn print_failure(command: &str, error: &CliError) {
+fn print_failure(command: &str, error: &CliError) {
     if ANNOTATED.load(Ordering::Relaxed) {
         return;
     }

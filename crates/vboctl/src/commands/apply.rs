@@ -85,11 +85,7 @@ pub(crate) struct ApplyArgs {
 
 pub(crate) async fn run(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {
     let github = args.format == ApplyFormat::Github;
-    let result = apply(args, ui).await;
-    if github && let Err(error) = &result {
-        crate::ci::print_failure("apply", error);
-    }
-    result
+    crate::ci::annotate_failure("apply", github, apply(args, ui).await)
 }
 
 async fn apply(args: ApplyArgs, ui: &Ui) -> Result<Status, CliError> {

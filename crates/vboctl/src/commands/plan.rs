@@ -106,11 +106,7 @@ pub(crate) struct PlanArgs {
 
 pub(crate) async fn run(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
     let github = args.format == PlanFormat::Github;
-    let result = plan(args, ui).await;
-    if github && let Err(error) = &result {
-        crate::ci::print_failure("plan", error);
-    }
-    result
+    crate::ci::annotate_failure("plan", github, plan(args, ui).await)
 }
 
 async fn plan(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
