@@ -235,7 +235,7 @@ pub fn gitlab_code_quality(annotations: &[Annotation]) -> String {
             CodeQualityIssue {
                 description: &annotation.message,
                 check_name: &annotation.title,
-                fingerprint: hex(&hasher.finalize()),
+                fingerprint: hex::encode(hasher.finalize()),
                 severity: match annotation.severity {
                     Severity::Error => "critical",
                     Severity::Warning => "minor",
@@ -253,13 +253,6 @@ pub fn gitlab_code_quality(annotations: &[Annotation]) -> String {
     let mut json = serde_json::to_string_pretty(&issues).unwrap_or_default();
     json.push('\n');
     json
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
 }
 
 #[cfg(test)]

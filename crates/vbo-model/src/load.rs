@@ -429,7 +429,8 @@ impl Names {
             loaded.diagnostics.extend(document.problems);
             let mut typed = document.typed;
             if let Some(NameAt { name, mut place }) = document.name {
-                match self.0.get(&name.to_lowercase()) {
+                let key = name.to_lowercase();
+                match self.0.get(&key) {
                     Some((file, line, column)) => {
                         place.message = format!(
                             "organization `{name}` is already defined at {}:{line}:{column}",
@@ -439,10 +440,8 @@ impl Names {
                         typed = None;
                     }
                     None => {
-                        self.0.insert(
-                            name.to_lowercase(),
-                            (reading.file.clone(), place.line, place.column),
-                        );
+                        self.0
+                            .insert(key, (reading.file.clone(), place.line, place.column));
                     }
                 }
             }
