@@ -46,6 +46,12 @@ struct Args {
     /// Leave out the run with slow creates (2 to 5 s each), which takes about a minute.
     #[arg(long)]
     no_slow_creates: bool,
+
+    /// Write the generated manifests, the emulator's certificate and each command's standard
+    /// error to DIR and keep them, to profile one command by hand afterwards [default: a
+    /// temporary folder, removed at the end].
+    #[arg(long, value_name = "DIR")]
+    work: Option<PathBuf>,
 }
 
 /// The latency of every request in the apply runs, in milliseconds.
@@ -116,11 +122,20 @@ fn run(args: Args) -> Result<(), String> {
         creates: 1_000 / divisor,
         slow_creates: 64 / divisor.min(4),
     };
-    let work = tempfile::tempdir().map_err(|e| format!("cannot make a work folder: {e}"))?;
-    let bench = Bench {
-        vboctl,
-        work: work.path().to_path_buf(),
+    let temporary;
+    let work = match args.work {
+        Some(folder) => {
+            std::fs::create_dir_all(&folder)
+                .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
+            folder
+        }
+        None => {
+            temporary =
+                tempfile::tempdir().map_err(|e| format!("cannot make a work folder: {e}"))?;
+            temporary.path().to_path_buf()
+        }
     };
+    let bench = Bench { vboctl, work };
     let mut rows = Vec::new();
     let mut notes = Vec::new();
 
