@@ -333,6 +333,21 @@ async fn dispatch(State(app): State<Arc<App>>, request: Request) -> Response {
     }
 }
 
+/// Waits `latency`, as precisely as the operating system sleeps. tokio's timer counts whole
+/// milliseconds and rounds up, which made a 20 ms latency about 21 ms: the timer waits all but
+/// the last two milliseconds, and a thread of the blocking pool sleeps the rest.
+async fn wait(latency: Duration) {
+    const TIMER_SLACK: Duration = Duration::from_millis(2);
+    let deadline = Instant::now() + latency;
+    if latency > TIMER_SLACK {
+        tokio::time::sleep(latency - TIMER_SLACK).await;
+    }
+    let rest = deadline.saturating_duration_since(Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
+}
+
 impl App {
     async fn handle(&self, request: Request) -> Outcome {
         let (parts, body) = request.into_parts();
@@ -350,7 +365,7 @@ impl App {
         let latency = self.faults.latency(kind);
         if !latency.is_zero() {
             bump(&self.stats.delayed);
-            tokio::time::sleep(latency).await;
+            wait(latency).await;
         }
         let served = version.filter(|version| self.versions.contains(version));
         let (Some(version), resource) = (served, resource) else {
