@@ -18,6 +18,7 @@ mod retry;
 pub mod tls;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, Url};
@@ -160,6 +161,9 @@ pub struct Client {
     dialect: &'static Dialect,
     session: Session,
     retry: RetryPolicy,
+    /// How many organizations the server had at the last list, counting this client's own
+    /// creates and deletes since: how many pages the next list asks for at once.
+    known_count: AtomicUsize,
 }
 
 /// What a request is, for retries, logs and error messages.
@@ -212,6 +216,7 @@ impl Client {
                 dialect: version.dialect(),
                 session: Session::new(config.username.clone(), config.password.clone()),
                 retry: config.retry,
+                known_count: AtomicUsize::new(0),
             };
             match client.session.login(&client).await {
                 Ok(()) => {
@@ -250,8 +255,14 @@ impl Client {
     /// Every organization on the server (`GET /Organizations`), page after page where the API
     /// version pages the list. See [`read::list`](crate::read) for how a list that changes
     /// while it is read is handled.
+    ///
+    /// The client remembers how many organizations the last list found, counting its own
+    /// creates and deletes since, and asks for that many pages at once the next time.
     pub async fn list(&self) -> Result<Vec<Organization>, ClientError> {
-        read::list(self).await
+        let organizations = read::list(self, self.known_count.load(Ordering::Relaxed)).await?;
+        self.known_count
+            .store(organizations.len(), Ordering::Relaxed);
+        Ok(organizations)
     }
 
     /// One organization (`GET /Organizations/{id}`).
@@ -288,6 +299,7 @@ impl Client {
                 &[StatusCode::CREATED, StatusCode::OK],
             )
             .await?;
+        self.known_count.fetch_add(1, Ordering::Relaxed);
         read::organization(&bytes, self.dialect)
             .map_err(|detail| self.unexpected(Method::POST, "Organizations", status, detail))
     }
@@ -315,7 +327,7 @@ impl Client {
         let response = self
             .send(Method::DELETE, &path, None, Idempotency::Idempotent)
             .await;
-        match response {
+        let deleted = match response {
             Ok(response) => self.expect_empty(Method::DELETE, &path, response).await,
             Err(ClientError::Status {
                 status: 404,
@@ -323,7 +335,15 @@ impl Client {
                 ..
             }) => Ok(()),
             Err(error) => Err(error),
+        };
+        if deleted.is_ok() {
+            let _ = self
+                .known_count
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                    Some(count.saturating_sub(1))
+                });
         }
+        deleted
     }
 
     /// The body as this API version spells it: canonical JSON respelled by the dialect.

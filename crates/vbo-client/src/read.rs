@@ -9,6 +9,9 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesOrdered;
+
 use reqwest::{Method, StatusCode};
 use vbo_model::lenient::{Json, Lenient};
 use vbo_model::{Dialect, Organization};
@@ -101,46 +104,101 @@ enum Restart {
     Repeated,
 }
 
+/// At most how many pages are asked for at once while a paged list is read.
+const PAGES_AHEAD: usize = 4;
+
+/// One page, asked for at `offset`, as it was answered.
+struct Page {
+    offset: usize,
+    answer: ListAnswer,
+}
+
+/// Asks for the page of `limit` organizations at `offset` (the whole list when `paged` is
+/// false) and reads it.
+async fn read_page(
+    client: &Client,
+    paged: bool,
+    offset: usize,
+    limit: usize,
+) -> Result<Page, ClientError> {
+    let path = if paged {
+        format!("Organizations?offset={offset}&limit={limit}")
+    } else {
+        "Organizations".to_owned()
+    };
+    let response = client
+        .send(Method::GET, &path, None, Idempotency::Idempotent)
+        .await?;
+    let bytes = client
+        .expect_body(Method::GET, "Organizations", response, &[StatusCode::OK])
+        .await?;
+    let answer = list_answer(&bytes, offset, client.dialect)
+        .map_err(|detail| client.unexpected(Method::GET, "Organizations", 200, detail))?;
+    Ok(Page { offset, answer })
+}
+
 /// Every organization, following pages until a short one.
 ///
 /// A plan must come from a complete list: one that stopped at the server's default page of 30
 /// would make every organization after it look missing, and be created again. So the list is
 /// read page after page, and read again from the start when it changed meanwhile (another
 /// `setId`, or an organization seen twice); pages are never merged across two states.
-pub(crate) async fn list(client: &Client) -> Result<Vec<Organization>, ClientError> {
-    let page_size = PAGE_SIZE.min(client.dialect.max_page);
+///
+/// Pages are asked for before the earlier ones are read ([`PAGES_AHEAD`] at a time), so that
+/// the server prepares one while vboctl reads another: from the start, the pages that
+/// `expected` organizations fill; past them, further pages once a full page shows that the
+/// list goes on. Pages are still taken in order, and any asked for past the end are dropped
+/// unread.
+pub(crate) async fn list(
+    client: &Client,
+    expected: usize,
+) -> Result<Vec<Organization>, ClientError> {
+    let mut page_size = (PAGE_SIZE.min(client.dialect.max_page)) as usize;
     let mut reads = 0;
     'read: loop {
         reads += 1;
-        let mut organizations: Vec<Organization> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut organizations: Vec<Organization> = Vec::with_capacity(expected);
+        let mut seen = HashSet::with_capacity(expected);
         let mut first_set = None;
         // Asked for pages where the version pages; followed page by page wherever an answer
         // turns out to be one, whatever the version: the server is believed.
         let mut paged = client.dialect.paged_list;
+        // Pages asked for and not yet read, in order, and the offset of the next to ask for.
+        let mut in_flight = FuturesOrdered::new();
+        let mut next_offset = 0;
+        // Up to this offset the pages are expected to exist; past it, more are asked for
+        // ahead only once a full page showed that the list goes on.
+        let expected_end = if paged && expected > 0 {
+            (expected / page_size + 1) * page_size
+        } else {
+            0
+        };
+        let mut goes_on = false;
         loop {
-            let path = if paged {
-                format!(
-                    "Organizations?offset={}&limit={page_size}",
-                    organizations.len()
-                )
-            } else {
-                "Organizations".to_owned()
+            while in_flight.is_empty()
+                || (in_flight.len() < PAGES_AHEAD && (next_offset < expected_end || goes_on))
+            {
+                in_flight.push_back(read_page(client, paged, next_offset, page_size));
+                next_offset += page_size;
+            }
+            // A page was just asked for if none was in flight.
+            let Some(page) = in_flight.next().await else {
+                return Err(client.unexpected(Method::GET, "Organizations", 200, "no page".into()));
             };
-            let response = client
-                .send(Method::GET, &path, None, Idempotency::Idempotent)
-                .await?;
-            let bytes = client
-                .expect_body(Method::GET, "Organizations", response, &[StatusCode::OK])
-                .await?;
-            let answer = list_answer(&bytes, organizations.len(), client.dialect)
-                .map_err(|detail| client.unexpected(Method::GET, "Organizations", 200, detail))?;
+            let Page { offset, answer } = page?;
+            if offset != organizations.len() {
+                // The server answered shorter pages than asked (its own maximum): the pages
+                // asked for ahead start at the wrong places. Ask again from here.
+                in_flight = FuturesOrdered::new();
+                next_offset = organizations.len();
+                goes_on = false;
+                continue;
+            }
             let count = answer.organizations.len();
             let Some(page) = answer.page else {
                 // Not paged: the whole list at once.
                 return Ok(answer.organizations);
             };
-            paged = true;
             let restart = if organizations.is_empty() {
                 first_set = page.set_id.clone();
                 None
@@ -171,10 +229,23 @@ pub(crate) async fn list(client: &Client) -> Result<Vec<Organization>, ClientErr
                 continue 'read;
             }
             organizations.extend(answer.organizations);
-            let limit = page.limit.unwrap_or(u64::from(page_size));
-            if count == 0 || (count as u64) < limit {
+            let limit = page.limit.map_or(page_size, |limit| limit as usize);
+            if count == 0 || count < limit {
                 return Ok(organizations);
             }
+            if !paged {
+                // A page, although this version does not page: follow it, asking for pages of
+                // the usual size from here.
+                paged = true;
+                next_offset = organizations.len();
+            } else if limit < page_size {
+                // The server pages by less than asked (its own maximum): the pages asked for
+                // ahead start at the wrong places. Ask again from here, at its size.
+                page_size = count;
+                in_flight = FuturesOrdered::new();
+                next_offset = organizations.len();
+            }
+            goes_on = organizations.len() >= expected_end;
         }
     }
 }
