@@ -347,10 +347,8 @@ fn relative_origins(mut organization: Desired, root: &Path) -> Desired {
             *origin = rest.to_owned();
         }
     };
+    // Field locations are lines and columns in the file the origin names.
     strip(&mut organization.origin);
-    for origin in organization.fields.values_mut() {
-        strip(origin);
-    }
     organization
 }
 

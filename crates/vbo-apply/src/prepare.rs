@@ -2,8 +2,9 @@
 //! anything is shown: read and validate the manifests, check that every secret can be read,
 //! connect (settling the REST API version once for the run), list, and plan.
 //!
-//! Each step fails before the next one starts, so an invalid manifest or a missing secret
-//! never reaches the network, and nothing here writes to the server.
+//! Nothing here writes to the server, and nothing is planned unless every manifest is valid and
+//! every secret can be read. Reading the server changes nothing on it, so it may run while the
+//! manifests are read ([`ServerReading`]); [`connect_and_plan`] does one after the other.
 
 use std::path::PathBuf;
 
@@ -16,8 +17,8 @@ use vbo_plan::{Desired, Narrowing, Plan, PlanOptions};
 /// Why planning could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
-    /// Some manifest has errors (the [`Loaded`] diagnostics say which); nothing was sent.
-    #[error("the manifests have {errors} error(s); nothing was sent to the server")]
+    /// Some manifest has errors (the [`Loaded`] diagnostics say which); nothing was changed.
+    #[error("the manifests have {errors} error(s); nothing was changed on the server")]
     InvalidManifests {
         /// How many errors.
         errors: usize,
@@ -27,8 +28,8 @@ pub enum PrepareError {
         "refusing to prune with no manifests: every organization on the server would be deleted"
     )]
     PruneWithoutManifests,
-    /// Some secrets the manifests reference cannot be read now; nothing was sent.
-    #[error("{} secret(s) cannot be read; nothing was sent to the server", problems.len())]
+    /// Some secrets the manifests reference cannot be read now; nothing was changed.
+    #[error("{} secret(s) cannot be read; nothing was changed on the server", problems.len())]
     UnreadableSecrets {
         /// Each secret that cannot be read.
         problems: Vec<UnreadableSecret>,
@@ -36,6 +37,10 @@ pub enum PrepareError {
     /// Talking to the server failed.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// Reading the server in the background stopped before it finished: the runtime is
+    /// shutting down.
+    #[error("reading the server stopped before it finished")]
+    ReadingStopped,
 }
 
 /// A secret reference that cannot be read, named by organization and field, never by value.
@@ -71,13 +76,12 @@ pub fn desired(loaded: Loaded) -> Result<Vec<Desired>, PrepareError> {
         .documents
         .into_iter()
         .map(|document| {
-            let fields = document.field_locations();
             let origin = document.location();
             let msid = document.manifest.metadata.msid;
             let labels = document.manifest.metadata.labels;
             Desired {
                 msid,
-                fields,
+                fields: document.fields,
                 labels,
                 ..Desired::new(
                     document.manifest.metadata.name,
@@ -149,6 +153,81 @@ pub struct Prepared {
     pub plan: Plan,
 }
 
+/// What the server has: a logged-in client and every organization it lists.
+#[derive(Debug)]
+pub struct ServerState {
+    /// The logged-in client, speaking the version settled at login.
+    pub client: Client,
+    /// Every organization (every page).
+    pub observed: Vec<Organization>,
+}
+
+/// Connects (settling the API version) and lists every organization.
+pub async fn read_server(config: ClientConfig) -> Result<ServerState, ClientError> {
+    let client = Client::connect(config).await?;
+    let observed = client.list().await?;
+    Ok(ServerState { client, observed })
+}
+
+/// [`read_server`] running on the tokio runtime while the caller does something else, such as
+/// reading the manifests: the login and the list then cost no time of their own when the
+/// manifests take longer. Reading changes nothing on the server, so it may start before the
+/// manifests are known to be valid. Dropping it stops it.
+#[derive(Debug)]
+pub struct ServerReading {
+    task: tokio::task::JoinHandle<Result<ServerState, ClientError>>,
+}
+
+impl ServerReading {
+    /// Starts connecting and listing. Must be called within a tokio runtime, and the caller
+    /// must leave the runtime's worker threads free (a multi-threaded runtime, with the
+    /// caller's own work on its thread) for the reading to progress meanwhile.
+    pub fn start(config: ClientConfig) -> Self {
+        Self {
+            task: tokio::spawn(read_server(config)),
+        }
+    }
+
+    /// Waits for the reading to finish.
+    pub async fn finish(mut self) -> Result<ServerState, PrepareError> {
+        match (&mut self.task).await {
+            Ok(read) => Ok(read?),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Err(PrepareError::ReadingStopped),
+        }
+    }
+}
+
+impl Drop for ServerReading {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Plans `desired` against what the server has, within `scope` when given (see
+/// [`Narrowing`]).
+pub fn plan_against(
+    server: ServerState,
+    desired: Vec<Desired>,
+    prune: bool,
+    scope: Option<Narrowing>,
+) -> Prepared {
+    let ServerState { client, observed } = server;
+    let options = PlanOptions {
+        prune,
+        server: client.server().to_owned(),
+        api_version: client.api_version(),
+        scope,
+    };
+    let plan = vbo_plan::plan(&desired, &observed, &options);
+    Prepared {
+        client,
+        desired,
+        observed,
+        plan,
+    }
+}
+
 /// Connects (settling the API version), lists every organization and plans, within `scope`
 /// when given (see [`Narrowing`]).
 pub async fn connect_and_plan(
@@ -157,21 +236,8 @@ pub async fn connect_and_plan(
     prune: bool,
     scope: Option<Narrowing>,
 ) -> Result<Prepared, PrepareError> {
-    let client = Client::connect(config).await?;
-    let observed = client.list().await?;
-    let options = PlanOptions {
-        prune,
-        server: client.server().to_owned(),
-        api_version: client.api_version(),
-        scope,
-    };
-    let plan = vbo_plan::plan(&desired, &observed, &options);
-    Ok(Prepared {
-        client,
-        desired,
-        observed,
-        plan,
-    })
+    let server = read_server(config).await?;
+    Ok(plan_against(server, desired, prune, scope))
 }
 
 /// What `vboctl export` reads from the server: every organization, in the version it speaks.

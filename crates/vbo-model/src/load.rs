@@ -60,19 +60,6 @@ impl LoadedManifest {
     pub fn location(&self) -> String {
         format!("{}:{}:{}", self.file.display(), self.line, self.column)
     }
-
-    /// `file:line:column` of each key written under `spec`, by dotted path.
-    pub fn field_locations(&self) -> std::collections::BTreeMap<String, String> {
-        self.fields
-            .iter()
-            .map(|(path, (line, column))| {
-                (
-                    path.clone(),
-                    format!("{}:{line}:{column}", self.file.display()),
-                )
-            })
-            .collect()
-    }
 }
 
 impl Loaded {

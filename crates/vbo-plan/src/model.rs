@@ -31,10 +31,11 @@ pub struct Desired {
     /// `metadata.msid`: the Microsoft 365 tenant's id, when the manifest gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msid: Option<String>,
-    /// Where each field under `spec` is written (`file:line:column`), by dotted path, for
-    /// errors about one field. Not saved: a saved plan is applied, never planned again.
+    /// The line and column where each field under `spec` is written in the manifest's file,
+    /// by dotted path, for errors about one field. Not saved: a saved plan is applied, never
+    /// planned again.
     #[serde(skip)]
-    pub fields: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, (u64, u64)>,
     /// `metadata.labels`, which `--selector` chooses by. Not saved: a saved plan holds only the
     /// manifests it selected.
     #[serde(skip)]
@@ -55,9 +56,18 @@ impl Desired {
         }
     }
 
-    /// Where the field at dotted `path` under `spec` is written, or the manifest's origin.
-    pub fn field_origin(&self, path: &str) -> &str {
-        self.fields.get(path).unwrap_or(&self.origin)
+    /// Where the field at dotted `path` under `spec` is written (`file:line:column`), or the
+    /// manifest's origin when that is not known.
+    pub fn field_origin(&self, path: &str) -> String {
+        match self.fields.get(path) {
+            Some((line, column)) => format!("{}:{line}:{column}", self.file()),
+            None => self.origin.clone(),
+        }
+    }
+
+    /// The manifest's file: its origin without the line and column.
+    fn file(&self) -> &str {
+        self.origin.rsplitn(3, ':').nth(2).unwrap_or(&self.origin)
     }
 }
 

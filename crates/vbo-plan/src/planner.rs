@@ -287,7 +287,7 @@ fn unsupported_fields(d: &Desired, version: RestApiVersion) -> Vec<PlanError> {
         .into_iter()
         .map(|unsupported| PlanError::UnsupportedField {
             name: d.name.clone(),
-            origin: d.field_origin(&unsupported.path).to_owned(),
+            origin: d.field_origin(&unsupported.path),
             field: unsupported.path,
             api_version: version,
             versions: unsupported.versions,
@@ -301,7 +301,7 @@ fn new_organization(d: &Desired, dialect: &Dialect) -> Result<Change, PlanError>
     match dialect.refused_new_authentication(&body) {
         Some(field) => Err(PlanError::RefusedAuthentication {
             name: d.name.clone(),
-            origin: d.field_origin(field).to_owned(),
+            origin: d.field_origin(field),
             field: field.to_owned(),
             api_version: dialect.version,
         }),

@@ -95,7 +95,7 @@ impl From<PrepareError> for CliError {
         match error {
             PrepareError::InvalidManifests { errors } => Self::usage(
                 format!(
-                    "the manifests have {}; nothing was sent to the server",
+                    "the manifests have {}; nothing was changed on the server",
                     count(errors, "error")
                 ),
                 "fix them and run again; `vboctl validate` checks manifests without a server",
@@ -116,7 +116,7 @@ impl From<PrepareError> for CliError {
                     .collect();
                 Self::usage(
                     format!(
-                        "{} cannot be read; nothing was sent to the server:\n{}",
+                        "{} cannot be read; nothing was changed on the server:\n{}",
                         count(problems.len(), "secret"),
                         lines.join("\n")
                     ),
@@ -124,6 +124,7 @@ impl From<PrepareError> for CliError {
                 )
             }
             PrepareError::Client(error) => error.into(),
+            PrepareError::ReadingStopped => Self::message(error.to_string()),
         }
     }
 }

@@ -191,8 +191,13 @@ pub(crate) fn print(plan: &Plan, format: PlanFormat, ui: &Ui) {
 }
 
 /// Everything before rendering, shared with `apply`: the library's [`vbo_apply::prepare`]
-/// steps, with the manifests' diagnostics shown on standard error. Fails before any network
-/// call when a manifest is invalid or a secret cannot be read from `environment` or disk.
+/// steps, with the manifests' diagnostics shown on standard error. Nothing is planned when a
+/// manifest is invalid or a secret cannot be read from `environment` or disk, and nothing is
+/// ever changed on the server here.
+///
+/// The login and the list start first and run while the manifests are read (reading changes
+/// nothing on the server): at thousands of manifests they then cost no time of their own. A
+/// manifest error is reported alone, whatever the server answered meanwhile.
 pub(crate) async fn prepare(
     paths: &[PathBuf],
     scope: &ScopeArgs,
@@ -201,12 +206,28 @@ pub(crate) async fn prepare(
     annotate: bool,
     ui: &Ui,
 ) -> Result<Prepared, CliError> {
+    // The warnings of the connection options are shown after the manifests' diagnostics, and
+    // its errors only for valid manifests, as when the connection came second.
+    let mut warnings = Vec::new();
+    let config = connection.client_config(&mut |warning| warnings.push(warning.to_owned()));
+    let reading = match config {
+        Ok(config) => Ok(prepare::ServerReading::start(config)),
+        Err(error) => Err(error),
+    };
     let desired = desired_from_manifests(paths, annotate, ui)?;
     prepare::check_prune(&desired, scope.prune, scope.allow_empty)?;
     let narrowing = scope.narrowing();
     prepare::check_secrets(&desired, narrowing.as_ref(), environment)?;
-    let config = connection.client_config(&mut |warning| ui.warn(warning))?;
-    Ok(prepare::connect_and_plan(config, desired, scope.prune, narrowing).await?)
+    for warning in &warnings {
+        ui.warn(warning);
+    }
+    let server = reading?.finish().await?;
+    Ok(prepare::plan_against(
+        server,
+        desired,
+        scope.prune,
+        narrowing,
+    ))
 }
 
 /// Reads and validates the manifests under `paths` (default `.`), printing every diagnostic on

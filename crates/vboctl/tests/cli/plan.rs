@@ -5,7 +5,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use vbo_emulator::{DEFAULT_TOKEN_TTL, DEFAULT_USER, EmulatorConfig, Faults, Tls, User};
+use vbo_emulator::{
+    DEFAULT_TOKEN_TTL, DEFAULT_USER, EmulatorConfig, Faults, MethodLatency, Tls, User,
+};
 
 use crate::support::{Run, SERVER_SIDE_SECRET, Server, bare_vboctl, execute};
 
@@ -632,9 +634,9 @@ async fn an_unreadable_secret_fails_before_any_request_naming_organization_field
     let run = plan_estate(&server, &["plan", "tenants.yaml"])
         .await
         .expect_code(1);
-    assert_nothing_sent(&server, &run);
+    assert_nothing_changed(&server, &run);
     for expected in [
-        "error: 2 secrets cannot be read; nothing was sent to the server:\n",
+        "error: 2 secrets cannot be read; nothing was changed on the server:\n",
         "  contoso.onmicrosoft.com (tenants.yaml:4:9): spec.exchangeOnlineSettings.password: environment variable VBOCTL_TEST_UNSET_VARIABLE is not set\n",
         "  contoso.onmicrosoft.com (tenants.yaml:4:9): spec.sharePointOnlineSettings.applicationSecret: ",
         "secrets/contoso-app.txt",
@@ -646,7 +648,7 @@ async fn an_unreadable_secret_fails_before_any_request_naming_organization_field
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invalid_manifests_fail_before_any_request_with_every_problem() {
+async fn invalid_manifests_fail_before_any_change_with_every_problem() {
     let server = Server::https().await;
     server.write(
         "tenants.yaml",
@@ -665,15 +667,64 @@ async fn invalid_manifests_fail_before_any_request_with_every_problem() {
     let run = plan_estate(&server, &["plan", "tenants.yaml"])
         .await
         .expect_code(1);
-    assert_nothing_sent(&server, &run);
+    assert_nothing_changed(&server, &run);
     for expected in [
         "did you mean `isExchangeOnline`?",
         "Hybird",
         "tenants.yaml:",
-        "error: the manifests have 2 errors; nothing was sent to the server",
+        "error: the manifests have 2 errors; nothing was changed on the server",
     ] {
         assert_contains(&run.stderr, expected);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_manifest_is_reported_alone_and_at_once_whatever_the_server_does() {
+    // vboctl logs in and lists while it reads the manifests; a broken manifest must still be
+    // the only error shown, and must not wait for the server.
+    let server = Server::https().await;
+    server.write(
+        "invalid.yaml",
+        "apiVersion: vboctl/v1\nkind: Organization\nmetadata: {name: x}\nspec: {type: Nothing}\n",
+    );
+    let expected = "error: the manifests have 1 error; nothing was changed on the server";
+
+    // A login the server refuses.
+    let run = plan_with(
+        &server,
+        &["plan", "invalid.yaml"],
+        &[("VBOCTL_PASSWORD", Some("Wrong-Password-e41a"))],
+    )
+    .await
+    .expect_code(1);
+    assert_contains(&run.stderr, expected);
+    assert_contains(&run.stderr, "unknown type `Nothing`");
+    assert_lacks(&run.stderr, "rejected the username or password");
+    assert_nothing_changed(&server, &run);
+
+    // A login that would take a minute.
+    let minute = Duration::from_secs(60);
+    server
+        .emulator
+        .set_faults(Faults {
+            method_latency: MethodLatency {
+                token: Some(minute..=minute),
+                ..MethodLatency::default()
+            },
+            ..Faults::default()
+        })
+        .expect("valid faults");
+    let started = std::time::Instant::now();
+    let run = plan_estate(&server, &["plan", "invalid.yaml"])
+        .await
+        .expect_code(1);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the run waited for the login: {:?}",
+        started.elapsed()
+    );
+    assert_contains(&run.stderr, expected);
+    assert_nothing_changed(&server, &run);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -945,14 +996,18 @@ async fn an_access_token_that_expires_mid_run_is_refreshed_and_the_request_sent_
     assert_no_token(&run.stderr);
 }
 
-/// The run printed no plan and sent no request at all.
+/// Fails unless the server received no write (it may have been read: vboctl logs in and lists
+/// while it reads the manifests) and nothing was printed.
 #[track_caller]
-fn assert_nothing_sent(server: &Server, run: &Run) {
-    assert_eq!(
-        server.emulator.request_counts().by_route,
-        Default::default(),
-        "nothing reached the server"
-    );
+fn assert_nothing_changed(server: &Server, run: &Run) {
+    let counts = server.emulator.request_counts();
+    let writes: Vec<&String> = counts
+        .by_route
+        .keys()
+        .filter(|route| !route.starts_with("GET ") && !route.to_lowercase().ends_with("/token"))
+        .collect();
+    assert!(writes.is_empty(), "no write reached the server: {writes:?}");
+    assert_eq!((counts.created, counts.updated, counts.deleted), (0, 0, 0));
     assert_eq!(run.stdout, "");
 }
 
@@ -1027,11 +1082,12 @@ async fn detailed_exitcode_is_two_for_changes_zero_for_none_and_one_for_errors()
     let run = plan_estate(&server, &["plan", "invalid.yaml", "--detailed-exitcode"])
         .await
         .expect_code(1);
-    assert_contains(&run.stderr, "nothing was sent to the server");
+    assert_contains(&run.stderr, "nothing was changed on the server");
+    let during = server.emulator.request_counts().since(&before);
     assert_eq!(
-        server.emulator.request_counts(),
-        before,
-        "invalid manifests stop before the server"
+        (during.created, during.updated, during.deleted),
+        (0, 0, 0),
+        "invalid manifests change nothing"
     );
 }
 
