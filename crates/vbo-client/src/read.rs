@@ -31,11 +31,11 @@ const MAX_LIST_READS: u32 = 5;
 /// Reads one organization from an answer's body, as `dialect` reports it.
 pub(crate) fn organization(bytes: &[u8], dialect: &Dialect) -> Result<Organization, String> {
     let json = Json::parse(bytes).ok_or_else(|| "the body is not JSON".to_owned())?;
-    read_organization(&json, None, dialect)
+    read_organization(json, None, dialect)
 }
 
 fn read_organization(
-    json: &Json,
+    json: Json,
     index: Option<usize>,
     dialect: &Dialect,
 ) -> Result<Organization, String> {
@@ -86,7 +86,7 @@ fn list_answer(bytes: &[u8], first_index: usize, dialect: &Dialect) -> Result<Li
         }
     };
     let organizations = items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, item)| read_organization(item, Some(first_index + index + 1), dialect))
         .collect::<Result<_, _>>()?;

@@ -104,7 +104,7 @@ impl Lenient {
     /// form, and builds `T` from it.
     pub fn read_request<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, BodyError> {
         let value = Json::parse(bytes).ok_or(BodyError::NotJson)?;
-        let canonical = normalize(&value.0, &self.root, "", Mode::Request)?;
+        let canonical = normalize(value.0, &self.root, Place::Root, Mode::Request)?;
         // After normalisation every value has the kind the types expect, so this only fails if
         // the schema and the serde forms disagree; say so without echoing anything from it.
         serde_json::from_value(canonical).map_err(|_| BodyError::Invalid {
@@ -117,8 +117,8 @@ impl Lenient {
     /// in any case, unknown properties ignored, and optional properties that are `null`, of
     /// the wrong kind or unknown to this version of vboctl left out. Fails only when something
     /// `T` requires is missing or unreadable.
-    pub fn read_response<T: DeserializeOwned>(&self, value: &Json) -> Result<T, BodyError> {
-        let canonical = normalize(&value.0, &self.root, "", Mode::Response)?;
+    pub fn read_response<T: DeserializeOwned>(&self, value: Json) -> Result<T, BodyError> {
+        let canonical = normalize(value.0, &self.root, Place::Root, Mode::Response)?;
         serde_json::from_value(canonical).map_err(|error| BodyError::Invalid {
             path: String::new(),
             // Only structure reaches this message: the normalised value holds no property the
@@ -215,9 +215,28 @@ impl Json {
     }
 }
 
+/// Where a value is in a document, spelled out as a dotted path only for an error.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    /// The document itself.
+    Root,
+    /// The property `name` of the object at the place before.
+    Member(&'a Place<'a>, &'a str),
+}
+
+impl Place<'_> {
+    /// The dotted path, empty for the document itself.
+    fn dotted(&self) -> String {
+        match self {
+            Place::Root => String::new(),
+            Place::Member(parent, name) => join(&parent.dotted(), name),
+        }
+    }
+}
+
 /// Rewrites `value` into the canonical form of `node`, or says which property is wrong.
-fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, BodyError> {
-    let wrong = || invalid(path, expectation(&node.shape));
+fn normalize(value: Raw, node: &Node, place: Place<'_>, mode: Mode) -> Result<Value, BodyError> {
+    let wrong = || invalid(&place.dotted(), expectation(&node.shape));
     if let Raw::Null = value {
         return if node.nullable || node.shape == Shape::Any {
             Ok(Value::Null)
@@ -226,7 +245,7 @@ fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, 
         };
     }
     match (&node.shape, value) {
-        (Shape::Any, _) | (Shape::Map, Raw::Object(_)) => Ok(value.to_value()),
+        (Shape::Any, value) | (Shape::Map, value @ Raw::Object(_)) => Ok(value.into_value()),
         (
             Shape::Object {
                 properties,
@@ -240,12 +259,11 @@ fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, 
             for (key, value) in members {
                 let Some((name, child)) = properties
                     .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                    .find(|(name, _)| name.eq_ignore_ascii_case(&key))
                 else {
                     continue;
                 };
-                let child_path = join(path, name);
-                match normalize(value, child, &child_path, mode) {
+                match normalize(value, child, Place::Member(&place, name), mode) {
                     Ok(Value::Null) if mode == Mode::Response => {
                         output.remove(name);
                     }
@@ -263,15 +281,15 @@ fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, 
             for name in required {
                 if output.get(name).is_none_or(Value::is_null) {
                     return Err(BodyError::Missing {
-                        path: join(path, name),
+                        path: join(&place.dotted(), name),
                     });
                 }
             }
             Ok(Value::Object(output))
         }
-        (Shape::Boolean, Raw::Bool(flag)) => Ok(Value::Bool(*flag)),
-        (Shape::Boolean, Raw::String(text)) => parse_bool(text).map(Value::Bool).ok_or_else(wrong),
-        (Shape::Integer { min, max }, Raw::Number(_) | Raw::String(_)) => {
+        (Shape::Boolean, Raw::Bool(flag)) => Ok(Value::Bool(flag)),
+        (Shape::Boolean, Raw::String(text)) => parse_bool(&text).map(Value::Bool).ok_or_else(wrong),
+        (Shape::Integer { min, max }, value @ (Raw::Number(_) | Raw::String(_))) => {
             let number = match value {
                 Raw::Number(number) => number.as_i64(),
                 Raw::String(text) => text.trim().parse::<i64>().ok(),
@@ -282,7 +300,7 @@ fn normalize(value: &Raw, node: &Node, path: &str, mode: Mode) -> Result<Value, 
                 .map(Value::from)
                 .ok_or_else(wrong)
         }
-        (Shape::String, Raw::String(text)) => Ok(Value::String(text.clone())),
+        (Shape::String, Raw::String(text)) => Ok(Value::String(text)),
         (Shape::Enum(allowed), Raw::String(text)) => allowed
             .iter()
             .find(|candidate| candidate.eq_ignore_ascii_case(text.trim()))
@@ -305,6 +323,22 @@ enum Raw {
 }
 
 impl Raw {
+    fn into_value(self) -> Value {
+        match self {
+            Raw::Null => Value::Null,
+            Raw::Bool(flag) => Value::Bool(flag),
+            Raw::Number(number) => Value::Number(number),
+            Raw::String(text) => Value::String(text),
+            Raw::Array(items) => Value::Array(items.into_iter().map(Raw::into_value).collect()),
+            Raw::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(key, value)| (key, value.into_value()))
+                    .collect(),
+            ),
+        }
+    }
+
     fn to_value(&self) -> Value {
         match self {
             Raw::Null => Value::Null,
@@ -779,7 +813,7 @@ mod tests {
     static ORGANIZATION: LazyLock<Lenient> = LazyLock::new(Lenient::of::<Organization>);
 
     fn read_answer(value: &Value) -> Result<Organization, BodyError> {
-        ORGANIZATION.read_response(&Json::parse(value.to_string().as_bytes()).unwrap())
+        ORGANIZATION.read_response(Json::parse(value.to_string().as_bytes()).unwrap())
     }
 
     #[test]
@@ -957,7 +991,9 @@ mod tests {
             dialect.to_wire(&mut answer);
             let json = Json::parse(answer.to_string().as_bytes()).unwrap();
             assert_eq!(
-                ORGANIZATION.read_response::<Organization>(&json).unwrap(),
+                ORGANIZATION
+                    .read_response::<Organization>(json.clone())
+                    .unwrap(),
                 organization,
                 "{version}: response"
             );
