@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde_json::{Map, Value};
 use vbo_model::api::is_later_version_property;
 use vbo_model::{Dialect, Organization, RestApiVersion, SecretRef, Spec};
@@ -74,36 +75,25 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
     // Tenants the server has under another name than a manifest's: matched by `msid` only
     // once no name matched, so that a rename is reported instead of a second create.
     let mut renamed = Vec::new();
-    for (key, mut group) in wanted {
-        group.sort_by(|a, b| (&a.origin, &a.name).cmp(&(&b.origin, &b.name)));
-        let matches = present.remove(&key).unwrap_or_default();
-        if let [d] = group.as_slice() {
-            let unsupported = unsupported_fields(d, options.api_version);
-            if !unsupported.is_empty() {
-                errors.extend(unsupported.into_iter().map(ErrorReport::from));
-                continue;
-            }
-        }
-        let outcome = match (group.as_slice(), matches.as_slice()) {
-            ([d], []) if d.msid.is_some() => {
-                renamed.push(*d);
-                continue;
-            }
-            ([d], []) => new_organization(d, dialect),
-            ([d], [org]) => existing(d, org),
-            ([d], many) => Err(PlanError::AmbiguousMatch {
-                name: d.name.clone(),
-                origin: d.origin.clone(),
-                ids: sorted(many.iter().map(|o| o.id.clone())),
-            }),
-            (all, _) => Err(PlanError::DuplicateName {
-                name: all[0].name.clone(),
-                origins: all.iter().map(|d| d.origin.clone()).collect(),
-            }),
-        };
-        match outcome {
-            Ok(change) => changes.push(change),
-            Err(error) => errors.push(ErrorReport::from(error)),
+    // Each name is decided on its own, on every core; the decisions are then taken in name
+    // order, so the plan is the same as one decided name after name.
+    let groups: Vec<(Vec<&Desired>, Vec<&Organization>)> = wanted
+        .into_iter()
+        .map(|(key, mut group)| {
+            group.sort_by(|a, b| (&a.origin, &a.name).cmp(&(&b.origin, &b.name)));
+            (group, present.remove(&key).unwrap_or_default())
+        })
+        .collect();
+    let decisions: Vec<Decision> = groups
+        .par_iter()
+        .map(|(group, matches)| decide(group, matches, options.api_version, dialect))
+        .collect();
+    for decision in decisions {
+        match decision {
+            Decision::Unsupported(reports) => errors.extend(reports),
+            Decision::Renamed(d) => renamed.push(d),
+            Decision::Planned(Ok(change)) => changes.push(change),
+            Decision::Planned(Err(error)) => errors.push(ErrorReport::from(error)),
         }
     }
 
@@ -293,6 +283,46 @@ fn unsupported_fields(d: &Desired, version: RestApiVersion) -> Vec<PlanError> {
             versions: unsupported.versions,
         })
         .collect()
+}
+
+/// What one name of the manifests comes to.
+enum Decision<'a> {
+    /// Fields the server's version does not take: errors, and no change.
+    Unsupported(Vec<ErrorReport>),
+    /// No organization has the name, but the manifest gives an msid: looked up by it later.
+    Renamed(&'a Desired),
+    /// A change, or why there cannot be one.
+    Planned(Result<Change, PlanError>),
+}
+
+/// Decides one name: the manifests that give it (`group`, more than one is an error) and the
+/// organizations the server has under it (`matches`).
+fn decide<'a>(
+    group: &[&'a Desired],
+    matches: &[&Organization],
+    version: RestApiVersion,
+    dialect: &Dialect,
+) -> Decision<'a> {
+    if let [d] = group {
+        let unsupported = unsupported_fields(d, version);
+        if !unsupported.is_empty() {
+            return Decision::Unsupported(unsupported.into_iter().map(ErrorReport::from).collect());
+        }
+    }
+    Decision::Planned(match (group, matches) {
+        ([d], []) if d.msid.is_some() => return Decision::Renamed(d),
+        ([d], []) => new_organization(d, dialect),
+        ([d], [org]) => existing(d, org),
+        ([d], many) => Err(PlanError::AmbiguousMatch {
+            name: d.name.clone(),
+            origin: d.origin.clone(),
+            ids: sorted(many.iter().map(|o| o.id.clone())),
+        }),
+        (all, _) => Err(PlanError::DuplicateName {
+            name: all[0].name.clone(),
+            origins: all.iter().map(|d| d.origin.clone()).collect(),
+        }),
+    })
 }
 
 /// A create, unless the version refuses to add the organization as the manifest describes it.

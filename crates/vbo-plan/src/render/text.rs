@@ -1,6 +1,7 @@
 //! The plan for a terminal.
 
 use owo_colors::{OwoColorize, Style};
+use rayon::prelude::*;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
@@ -20,8 +21,12 @@ pub fn text(plan: &Plan, colored: bool) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// [`text`], written to `out` change by change, so that a plan of thousands of changes is never
-/// held whole in memory as text.
+/// How many changes are rendered at once: enough to keep every core busy, few enough that
+/// their text takes little memory.
+const RENDER_BATCH: usize = 512;
+
+/// [`text`], written to `out` a few hundred changes at a time, so that a plan of thousands of
+/// changes is never held whole in memory as text.
 pub fn write_text(
     plan: &Plan,
     colored: bool,
@@ -41,11 +46,21 @@ pub fn write_text(
     block.push('\n');
     out.write_all(block.as_bytes())?;
 
-    for change in plan.actionable() {
-        block.clear();
-        change_block(&mut block, change, &paint);
-        block.push('\n');
-        out.write_all(block.as_bytes())?;
+    // Changes are rendered a batch at a time on every core, and written in order.
+    let changes: Vec<&Change> = plan.actionable().collect();
+    for batch in changes.chunks(RENDER_BATCH) {
+        let rendered: Vec<String> = batch
+            .par_iter()
+            .map(|change| {
+                let mut block = String::new();
+                change_block(&mut block, change, &paint);
+                block.push('\n');
+                block
+            })
+            .collect();
+        for block in rendered {
+            out.write_all(block.as_bytes())?;
+        }
     }
 
     block.clear();

@@ -150,11 +150,22 @@ async fn plan(args: PlanArgs, ui: &Ui) -> Result<Status, CliError> {
         ));
     }
     print(plan, args.format, ui);
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    let status = if args.detailed_exitcode && plan.has_changes() {
         Status::ChangesPresent
     } else {
         Status::Success
-    })
+    };
+    let Prepared {
+        client,
+        desired,
+        observed,
+        plan,
+    } = prepared;
+    drop(client);
+    // The process ends next: freeing thousands of organizations one by one would only delay
+    // the exit. (They hold secret references, never values.)
+    std::mem::forget((desired, observed, plan));
+    Ok(status)
 }
 
 /// The desired organizations with every `fromFile` path made absolute, so that a saved plan
