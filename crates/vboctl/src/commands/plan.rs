@@ -73,9 +73,9 @@ impl ScopeArgs {
 
 /// Show what apply would do: read the manifests, read the server, compare.
 ///
-/// Validates the manifests and checks that every secret they reference can be read (nothing is
-/// sent to the server otherwise), logs in, lists the organizations and prints the plan: `+`
-/// create, `~` update (only the fields that differ), `-` delete (only with --prune).
+/// Validates the manifests and checks that every secret they reference can be read, while it
+/// logs in and lists the organizations (reading changes nothing on the server), then prints the
+/// plan: `+` create, `~` update (only the fields that differ), `-` delete (only with --prune).
 /// Organizations in no manifest are listed as unmanaged. Secrets appear as references, never
 /// values. Exit code 0 on success, 1 on error; with --detailed-exitcode, 2 when there are
 /// changes.
@@ -226,6 +226,7 @@ pub(crate) async fn prepare(
         Err(error) => Err(error),
     };
     let desired = desired_from_manifests(paths, annotate, ui)?;
+    tracing::debug!("read and checked {} manifests", desired.len());
     prepare::check_prune(&desired, scope.prune, scope.allow_empty)?;
     let narrowing = scope.narrowing();
     prepare::check_secrets(&desired, narrowing.as_ref(), environment)?;
@@ -233,12 +234,9 @@ pub(crate) async fn prepare(
         ui.warn(warning);
     }
     let server = reading?.finish().await?;
-    Ok(prepare::plan_against(
-        server,
-        desired,
-        scope.prune,
-        narrowing,
-    ))
+    let prepared = prepare::plan_against(server, desired, scope.prune, narrowing);
+    tracing::debug!("planned {} changes", prepared.plan.changes.len());
+    Ok(prepared)
 }
 
 /// Reads and validates the manifests under `paths` (default `.`), printing every diagnostic on
