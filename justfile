@@ -29,4 +29,4 @@ demo:
 # Time validate, plan and apply at scale, beside bench/baseline.sh (see docs/benchmarks.md).
 bench:
     cargo build --release -p vboctl -p vboctl-bench
-    target/release/vboctl-bench
+    target/release/vboctl-bench --runs 5
