@@ -1,5 +1,7 @@
 //! From a [`Plan`] to [`Step`]s, and from the server's answer after applying to a verdict.
 
+use std::collections::{HashMap, HashSet};
+
 use vbo_model::{Organization, RestApiVersion};
 use vbo_plan::{Action, Desired, Plan, PlanOptions};
 
@@ -40,15 +42,15 @@ pub fn steps(
 ) -> Result<(Vec<Step>, Vec<String>), StepError> {
     let mut steps = Vec::new();
     let mut skipped = Vec::new();
+    let by_name = by_name(desired);
     for change in plan.actionable() {
         if scope == Scope::CreateOnly && change.action != Action::Create {
             skipped.push(change.address.clone());
             continue;
         }
         let spec = || {
-            desired
-                .iter()
-                .find(|d| d.name == change.name)
+            by_name
+                .get(change.name.as_str())
                 .map(|d| Box::new(d.spec.clone()))
                 .ok_or_else(|| StepError::MissingDesired {
                     name: change.name.clone(),
@@ -75,6 +77,12 @@ pub fn steps(
         });
     }
     Ok((steps, skipped))
+}
+
+/// The desired organizations by name, the first of a name winning, so that thousands of changes
+/// do not each search every manifest.
+fn by_name(desired: &[Desired]) -> HashMap<&str, &Desired> {
+    desired.iter().rev().map(|d| (d.name.as_str(), d)).collect()
 }
 
 /// Something that did not converge although its step reported success.
@@ -128,10 +136,11 @@ pub fn verify(
     api_version: RestApiVersion,
 ) -> Vec<Unconverged> {
     let mut problems = Vec::new();
+    let by_name = by_name(desired);
     let applied: Vec<Desired> = results
         .iter()
         .filter(|r| r.outcome.is_success() && !matches!(r.step.kind, StepKind::Delete { .. }))
-        .filter_map(|r| desired.iter().find(|d| d.name == r.step.name).cloned())
+        .filter_map(|r| by_name.get(r.step.name.as_str()).map(|d| (*d).clone()))
         .collect();
     let options = PlanOptions {
         prune: false,
@@ -182,9 +191,10 @@ pub fn verify(
             fields: vec![error.message.clone()],
         });
     }
+    let listed: HashSet<&str> = observed.iter().map(|o| o.id.as_str()).collect();
     for result in results {
         if let (StepKind::Delete { id }, true) = (&result.step.kind, result.outcome.is_success())
-            && observed.iter().any(|o| &o.id == id)
+            && listed.contains(id.as_str())
         {
             problems.push(Unconverged::StillPresent {
                 name: result.step.name.clone(),
