@@ -55,6 +55,11 @@ impl StoredOrganization {
         .into_iter()
         .map(|(name, suffix)| (name.to_owned(), href(suffix)))
         .collect();
+        self.with_links(links)
+    }
+
+    /// The v3 representation with `links` as its `_links`.
+    fn with_links(&self, links: serde_json::Map<String, Value>) -> Organization {
         Organization {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -76,23 +81,24 @@ impl StoredOrganization {
     /// version's spellings and region names, no backup times unless asked (`extendedView`),
     /// no certificate (the file is write-only), and from v8 the tenant's `msid`.
     pub fn representation(&self, dialect: &Dialect, base_url: &str) -> Value {
-        let mut organization = self.to_wire(base_url);
-        if dialect.version != RestApiVersion::V3 {
+        let mut organization = if dialect.version == RestApiVersion::V3 {
+            self.to_wire(base_url)
+        } else {
             let prefix = dialect.prefix;
             let href = |suffix: &str| serde_json::json!({"href": format!("/{prefix}/Organizations/{}{suffix}", self.id)});
-            organization.links = Some(
-                [
-                    ("self", ""),
-                    ("users", "/Users"),
-                    ("groups", "/Groups"),
-                    ("sites", "/Sites"),
-                ]
-                .into_iter()
-                .map(|(name, suffix)| (name.to_owned(), href(suffix)))
-                .collect(),
-            );
+            let links = [
+                ("self", ""),
+                ("users", "/Users"),
+                ("groups", "/Groups"),
+                ("sites", "/Sites"),
+            ]
+            .into_iter()
+            .map(|(name, suffix)| (name.to_owned(), href(suffix)))
+            .collect();
+            let mut organization = self.with_links(links);
             organization.is_backed_up = None;
-        }
+            organization
+        };
         dialect.forget_write_only(&mut organization);
         if dialect.version >= RestApiVersion::V8 && self.body.kind != OrganizationType::OnPremises {
             organization.msid = Some(tenant_id(&self.name));
