@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use super::{clean, closing, context, leaves, narrowed_line, secrets, show_value, verb};
+use super::{clean, closing, context, leaf_values, narrowed_line, secrets, show_value, verb};
 use crate::model::{Action, Body, Change, FieldChange, Plan, quote};
 
 /// The plan for a terminal: each change with its glyph (`+` create, `~` update, `-` delete), a
@@ -153,14 +153,16 @@ fn change_block(out: &mut String, change: &Change, paint: &Paint) {
 
 /// Every leaf of a body or state, `path = value`, aligned.
 fn fields(out: &mut String, value: Option<&Value>) {
-    let leaves = value.map(leaves).unwrap_or_default();
+    use std::fmt::Write as _;
+    let leaves = value.map(leaf_values).unwrap_or_default();
     let width = leaves
         .iter()
         .map(|(path, _)| path.chars().count())
         .max()
         .unwrap_or(0);
     for (path, value) in leaves {
-        out.push_str(&format!("      {path:width$} = {value}\n"));
+        // Writing to a `String` cannot fail.
+        let _ = writeln!(out, "      {path:width$} = {}", show_value(value));
     }
 }
 
