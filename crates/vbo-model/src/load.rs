@@ -15,9 +15,10 @@
 
 use rayon::prelude::*;
 use serde::Deserialize as _;
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::Manifest;
 use crate::diagnostic::{Diagnostic, Severity, Source, render_all};
@@ -52,7 +53,7 @@ pub struct LoadedManifest {
     pub column: u64,
     /// Line and column of each key written under `spec`, by dotted path
     /// (`exchangeOnlineSettings.password`), for messages about one field.
-    pub fields: std::collections::BTreeMap<String, (u64, u64)>,
+    pub fields: std::collections::BTreeMap<Arc<str>, (u64, u64)>,
 }
 
 impl LoadedManifest {
@@ -389,7 +390,7 @@ fn check(
                 .filter_map(|(pointer, place)| {
                     let path = pointer.strip_prefix("/spec/")?;
                     let pos = place.key_or_value().pos;
-                    Some((path.replace('/', "."), (pos.line, pos.column)))
+                    Some((field_path(path), (pos.line, pos.column)))
                 })
                 .collect(),
         };
@@ -400,6 +401,27 @@ fn check(
         name,
         typed,
     }
+}
+
+/// The dotted path (`exchangeOnlineSettings.password`) of the field at `pointer` under `spec`,
+/// shared by every manifest read on this thread that has it: thousands of manifests repeat the
+/// same few dozen paths.
+fn field_path(pointer: &str) -> Arc<str> {
+    /// At most this many paths are remembered per thread.
+    const REMEMBERED: usize = 4096;
+    thread_local! {
+        static PATHS: RefCell<HashMap<String, Arc<str>>> = RefCell::default();
+    }
+    if let Some(path) = PATHS.with_borrow(|paths| paths.get(pointer).cloned()) {
+        return path;
+    }
+    let path: Arc<str> = pointer.replace('/', ".").into();
+    PATHS.with_borrow_mut(|paths| {
+        if paths.len() < REMEMBERED {
+            paths.insert(pointer.to_owned(), path.clone());
+        }
+    });
+    path
 }
 
 /// Each organization name seen so far (lowercase), with where it was first written.

@@ -5,6 +5,7 @@
 //! gives it back.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ pub struct Desired {
     /// by dotted path, for errors about one field. Not saved: a saved plan is applied, never
     /// planned again.
     #[serde(skip)]
-    pub fields: BTreeMap<String, (u64, u64)>,
+    pub fields: BTreeMap<Arc<str>, (u64, u64)>,
     /// `metadata.labels`, which `--selector` chooses by. Not saved: a saved plan holds only the
     /// manifests it selected.
     #[serde(skip)]
