@@ -253,8 +253,10 @@ pub struct Listed {
 
 /// Connects (settling the API version) and lists every organization, for export.
 pub async fn connect_and_list(config: ClientConfig) -> Result<Listed, ClientError> {
-    let client = Client::connect(config).await?;
-    let organizations = client.list().await?;
+    let ServerState {
+        client,
+        observed: organizations,
+    } = read_server(config).await?;
     Ok(Listed {
         server: client.server().to_owned(),
         api_version: client.api_version(),

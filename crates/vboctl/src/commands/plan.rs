@@ -221,10 +221,7 @@ pub(crate) async fn prepare(
     // its errors only for valid manifests, as when the connection came second.
     let mut warnings = Vec::new();
     let config = connection.client_config(&mut |warning| warnings.push(warning.to_owned()));
-    let reading = match config {
-        Ok(config) => Ok(prepare::ServerReading::start(config)),
-        Err(error) => Err(error),
-    };
+    let reading = config.map(prepare::ServerReading::start);
     let desired = desired_from_manifests(paths, annotate, ui)?;
     tracing::debug!("read and checked {} manifests", desired.len());
     prepare::check_prune(&desired, scope.prune, scope.allow_empty)?;
