@@ -187,28 +187,28 @@ pub fn manifest(organization: &Organization, version: RestApiVersion, prefix: &s
             .exchange_settings
             .as_ref()
             .filter(|_| on(state.is_exchange))
-            .map(|s| vars.exchange(s))
+            .map(|s| Box::new(vars.exchange(s)))
     };
     let share_point = || {
         state
             .share_point_settings
             .as_ref()
             .filter(|_| on(state.is_share_point))
-            .map(|s| vars.share_point(s))
+            .map(|s| Box::new(vars.share_point(s)))
     };
     let exchange_online = || {
         state
             .exchange_online_settings
             .as_ref()
             .filter(|_| on(state.is_exchange_online))
-            .map(|s| vars.online(s, "EXO"))
+            .map(|s| Box::new(vars.online(s, "EXO")))
     };
     let share_point_online = || {
         state
             .share_point_online_settings
             .as_ref()
             .filter(|_| on(state.is_share_point_online))
-            .map(|s| vars.online(s, "SPO"))
+            .map(|s| Box::new(vars.online(s, "SPO")))
     };
     let spec = match state.kind {
         OrganizationType::Office365 => Spec::Office365(Office365Spec {
@@ -230,7 +230,10 @@ pub fn manifest(organization: &Organization, version: RestApiVersion, prefix: &s
         }),
         OrganizationType::Hybrid => Spec::Hybrid(HybridSpec {
             description: state.description.clone(),
-            office365_settings: state.office365_settings.as_ref().map(|s| vars.office365(s)),
+            office365_settings: state
+                .office365_settings
+                .as_ref()
+                .map(|s| Box::new(vars.office365(s))),
             region: state.region,
             is_exchange_online: state.is_exchange_online,
             exchange_online_settings: exchange_online(),

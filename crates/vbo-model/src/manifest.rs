@@ -106,11 +106,10 @@ pub struct Metadata {
 }
 
 /// Desired configuration of the organization. `type` selects which other properties apply.
+// The settings blocks of the specs are boxed: a manifest sets one or two of them, and plan
+// holds every manifest at once, so a block not set costs a pointer rather than its size.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type")]
-// One spec per manifest, built once and then borrowed: boxing the larger Hybrid variant would
-// save little memory and cost every match and constructor a layer of indirection.
-#[allow(clippy::large_enum_variant)]
 pub enum Spec {
     /// A Microsoft 365 tenant: Exchange Online and/or SharePoint Online.
     Office365(Office365Spec),
@@ -136,13 +135,13 @@ pub struct Office365Spec {
     pub is_exchange_online: bool,
     /// How to connect to Exchange Online. Only with `isExchangeOnline: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange_online_settings: Option<OnlineSettings<SecretRef>>,
+    pub exchange_online_settings: Option<Box<OnlineSettings<SecretRef>>>,
     /// Back up SharePoint Online. Needs `sharePointOnlineSettings`. Default: `false`.
     #[serde(default)]
     pub is_share_point_online: bool,
     /// How to connect to SharePoint Online. Only with `isSharePointOnline: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_point_online_settings: Option<OnlineSettings<SecretRef>>,
+    pub share_point_online_settings: Option<Box<OnlineSettings<SecretRef>>>,
     /// Back up Microsoft Teams. REST API v6 and later. Default: not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_teams_online: Option<bool>,
@@ -164,13 +163,13 @@ pub struct OnPremisesSpec {
     pub is_exchange: bool,
     /// How to connect to Exchange. Only with `isExchange: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange_settings: Option<ExchangeSettings<SecretRef>>,
+    pub exchange_settings: Option<Box<ExchangeSettings<SecretRef>>>,
     /// Back up on-premises SharePoint. Needs `sharePointSettings`. Default: `false`.
     #[serde(default)]
     pub is_share_point: bool,
     /// How to connect to SharePoint. Only with `isSharePoint: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_point_settings: Option<SharePointSettings<SecretRef>>,
+    pub share_point_settings: Option<Box<SharePointSettings<SecretRef>>>,
 }
 
 /// A Microsoft 365 tenant together with on-premises Exchange and/or SharePoint.
@@ -185,7 +184,7 @@ pub struct HybridSpec {
     /// describe that side with `region`, `isExchangeOnline`, `exchangeOnlineSettings`,
     /// `isSharePointOnline` and `sharePointOnlineSettings` instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub office365_settings: Option<Office365Settings<SecretRef>>,
+    pub office365_settings: Option<Box<Office365Settings<SecretRef>>>,
     /// Azure region of the tenant's datacenter (REST API v6 and later; v3 takes it in
     /// `office365Settings`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,13 +194,13 @@ pub struct HybridSpec {
     pub is_exchange_online: Option<bool>,
     /// How to connect to Exchange Online (REST API v6 and later).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_online_settings: Option<OnlineSettings<SecretRef>>,
+    pub exchange_online_settings: Option<Box<OnlineSettings<SecretRef>>>,
     /// Back up SharePoint Online (REST API v6 and later). Needs `sharePointOnlineSettings`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_share_point_online: Option<bool>,
     /// How to connect to SharePoint Online (REST API v6 and later).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_point_online_settings: Option<OnlineSettings<SecretRef>>,
+    pub share_point_online_settings: Option<Box<OnlineSettings<SecretRef>>>,
     /// Back up Microsoft Teams. REST API v6 and later. Default: not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_teams_online: Option<bool>,
@@ -213,13 +212,13 @@ pub struct HybridSpec {
     pub is_exchange: bool,
     /// How to connect to Exchange. Only with `isExchange: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exchange_settings: Option<ExchangeSettings<SecretRef>>,
+    pub exchange_settings: Option<Box<ExchangeSettings<SecretRef>>>,
     /// Back up on-premises SharePoint. Needs `sharePointSettings`. Default: `false`.
     #[serde(default)]
     pub is_share_point: bool,
     /// How to connect to SharePoint. Only with `isSharePoint: true`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub share_point_settings: Option<SharePointSettings<SecretRef>>,
+    pub share_point_settings: Option<Box<SharePointSettings<SecretRef>>>,
 }
 
 /// A secret field of a spec: where it is (`exchangeOnlineSettings.password`) and what it says.

@@ -638,8 +638,8 @@ pub(crate) fn rules(manifest: &Manifest) -> Vec<Finding> {
             on_premises(
                 &mut out,
                 "OnPremises",
-                (spec.is_exchange, spec.exchange_settings.as_ref()),
-                (spec.is_share_point, spec.share_point_settings.as_ref()),
+                (spec.is_exchange, spec.exchange_settings.as_deref()),
+                (spec.is_share_point, spec.share_point_settings.as_deref()),
             );
         }
         Spec::Hybrid(spec) => {
@@ -678,8 +678,8 @@ pub(crate) fn rules(manifest: &Manifest) -> Vec<Finding> {
             on_premises(
                 &mut out,
                 "Hybrid",
-                (spec.is_exchange, spec.exchange_settings.as_ref()),
-                (spec.is_share_point, spec.share_point_settings.as_ref()),
+                (spec.is_exchange, spec.exchange_settings.as_deref()),
+                (spec.is_share_point, spec.share_point_settings.as_deref()),
             );
         }
     }

@@ -492,28 +492,33 @@ impl<S> OrganizationBody<S> {
                 .exchange_online_settings
                 .as_ref()
                 .filter(|_| enabled(self.is_exchange_online))
-                .map(OnlineSettingsView::from),
+                .map(OnlineSettingsView::from)
+                .map(Box::new),
             share_point_online_settings: self
                 .share_point_online_settings
                 .as_ref()
                 .filter(|_| enabled(self.is_share_point_online))
-                .map(OnlineSettingsView::from),
+                .map(OnlineSettingsView::from)
+                .map(Box::new),
             office365_settings: self
                 .office365_settings
                 .as_ref()
-                .map(Office365SettingsView::from),
+                .map(Office365SettingsView::from)
+                .map(Box::new),
             is_exchange: self.is_exchange,
             exchange_settings: self
                 .exchange_settings
                 .as_ref()
                 .filter(|_| enabled(self.is_exchange))
-                .map(ExchangeSettingsView::from),
+                .map(ExchangeSettingsView::from)
+                .map(Box::new),
             is_share_point: self.is_share_point,
             share_point_settings: self
                 .share_point_settings
                 .as_ref()
                 .filter(|_| enabled(self.is_share_point))
-                .map(SharePointSettingsView::from),
+                .map(SharePointSettingsView::from)
+                .map(Box::new),
         }
     }
 }
@@ -747,25 +752,25 @@ pub struct OrganizationState {
     pub is_share_point_online: Option<bool>,
     /// Office365: Exchange Online connection settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_online_settings: Option<OnlineSettingsView>,
+    pub exchange_online_settings: Option<Box<OnlineSettingsView>>,
     /// Office365: SharePoint Online connection settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_point_online_settings: Option<OnlineSettingsView>,
+    pub share_point_online_settings: Option<Box<OnlineSettingsView>>,
     /// Hybrid: the Microsoft 365 side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub office365_settings: Option<Office365SettingsView>,
+    pub office365_settings: Option<Box<Office365SettingsView>>,
     /// OnPremises and Hybrid: includes on-premises Exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_exchange: Option<bool>,
     /// OnPremises and Hybrid: Exchange connection settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_settings: Option<ExchangeSettingsView>,
+    pub exchange_settings: Option<Box<ExchangeSettingsView>>,
     /// OnPremises and Hybrid: includes on-premises SharePoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_share_point: Option<bool>,
     /// OnPremises and Hybrid: SharePoint connection settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_point_settings: Option<SharePointSettingsView>,
+    pub share_point_settings: Option<Box<SharePointSettingsView>>,
 }
 
 /// A hypermedia link of the representation.

@@ -162,9 +162,9 @@ fn on_premises() -> impl Strategy<Value = OnPremisesSpec> {
                 OnPremisesSpec {
                     description: None,
                     is_exchange,
-                    exchange_settings,
+                    exchange_settings: exchange_settings.map(Box::new),
                     is_share_point,
-                    share_point_settings,
+                    share_point_settings: share_point_settings.map(Box::new),
                 }
             },
         )
@@ -184,9 +184,9 @@ fn spec() -> impl Strategy<Value = Spec> {
                     description: None,
                     region,
                     is_exchange_online: exo,
-                    exchange_online_settings: exo_settings,
+                    exchange_online_settings: exo_settings.map(Box::new),
                     is_share_point_online: spo,
-                    share_point_online_settings: spo_settings,
+                    share_point_online_settings: spo_settings.map(Box::new),
                     is_teams_online: None,
                     is_teams_chats_online: None,
                 })
@@ -195,7 +195,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         (office365_settings(), on_premises()).prop_map(|(office365_settings, on_prem)| {
             Spec::Hybrid(HybridSpec {
                 description: None,
-                office365_settings: Some(office365_settings),
+                office365_settings: Some(Box::new(office365_settings)),
                 region: None,
                 is_exchange_online: None,
                 exchange_online_settings: None,
