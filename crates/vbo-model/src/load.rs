@@ -25,6 +25,10 @@ use crate::diagnostic::{Diagnostic, Severity, Source, render_all};
 use crate::located::{self, Document, Pos, Span};
 use crate::validate::{Anchor, Finding, SchemaCheck, rules};
 
+mod places;
+
+pub use places::FieldPlaces;
+
 /// Everything read from the manifests: the documents that are sound and every problem found.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -53,7 +57,7 @@ pub struct LoadedManifest {
     pub column: u64,
     /// Line and column of each key written under `spec`, by dotted path
     /// (`exchangeOnlineSettings.password`), for messages about one field.
-    pub fields: std::collections::BTreeMap<Arc<str>, (u64, u64)>,
+    pub fields: FieldPlaces,
 }
 
 impl LoadedManifest {

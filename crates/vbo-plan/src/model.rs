@@ -5,11 +5,11 @@
 //! gives it back.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use vbo_model::load::FieldPlaces;
 use vbo_model::{OrganizationType, RestApiVersion, Spec};
 
 use crate::selector::Selector;
@@ -36,7 +36,7 @@ pub struct Desired {
     /// by dotted path, for errors about one field. Not saved: a saved plan is applied, never
     /// planned again.
     #[serde(skip)]
-    pub fields: BTreeMap<Arc<str>, (u64, u64)>,
+    pub fields: FieldPlaces,
     /// `metadata.labels`, which `--selector` chooses by. Not saved: a saved plan holds only the
     /// manifests it selected.
     #[serde(skip)]
@@ -52,7 +52,7 @@ impl Desired {
             origin: origin.into(),
             spec,
             msid: None,
-            fields: BTreeMap::new(),
+            fields: FieldPlaces::default(),
             labels: BTreeMap::new(),
         }
     }

@@ -604,7 +604,7 @@ fn diff_state_of_scalars_and_mismatched_shapes() {
 fn fields_the_servers_version_does_not_take_are_errors_at_their_place() {
     let mut manifest = desired(C, app_only());
     manifest.origin = "manifests/contoso.yaml:1:1".into();
-    manifest.fields.insert("isTeamsOnline".into(), (7, 3));
+    manifest.fields = [("isTeamsOnline".into(), (7, 3))].into_iter().collect();
     let on_server = observed("9", C, office365(), same);
     let planned = plan(std::slice::from_ref(&manifest), &[on_server], &v3());
     assert!(
