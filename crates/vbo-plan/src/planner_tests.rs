@@ -1056,3 +1056,30 @@ fn a_saved_narrowed_plan_is_stale_only_for_changes_in_its_scope() {
     let file = crate::PlanFile::new(planned, &desired, &server);
     assert!(!file.staleness(&outside).is_fresh());
 }
+
+#[test]
+fn names_are_ordered_as_their_lowercased_copies_would_be() {
+    // ASCII names take the fast path; the others (final sigma, dotted capital I, umlauts) the
+    // lowercasing one; mixed pairs the latter too.
+    let names = [
+        "a", "A", "b", "B", "ab", "aB", "Ab", "a-b", "a_b", "a.b", "Z", "z", "", "0", "ä", "Ä",
+        "äb", "ΣΑΣ", "σας", "Σ", "İ", "i", "I", "ß", "ss", "é", "e",
+    ];
+    let ids = [None, Some("1"), Some("2")];
+    fn reference<'a>(name: &'a str, id: Option<&'a str>) -> (String, &'a str, Option<&'a str>) {
+        (name.to_lowercase(), name, id)
+    }
+    for a in names {
+        for b in names {
+            for a_id in ids {
+                for b_id in ids {
+                    assert_eq!(
+                        order((a, a_id), (b, b_id)),
+                        reference(a, a_id).cmp(&reference(b, b_id)),
+                        "{a:?} {a_id:?} against {b:?} {b_id:?}"
+                    );
+                }
+            }
+        }
+    }
+}
