@@ -23,6 +23,13 @@ use commands::Status;
 use error::CliError;
 use ui::Ui;
 
+/// jemalloc, configured at build time with a single arena (`.cargo/config.toml`): plan holds
+/// every manifest and every organization of the server at once, and one arena shared by all
+/// threads keeps what the threads that read them freed for the threads that plan.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Manage the organizations of a Veeam Backup for Microsoft 365 server from YAML
 /// manifests kept in git: validate them, plan against the server's REST API (v8, v7, v6 or v3,
 /// detected), and apply.
