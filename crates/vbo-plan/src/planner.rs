@@ -71,7 +71,6 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
     }
 
     let dialect = options.api_version.dialect();
-    let mut changes = Vec::new();
     let mut errors = Vec::new();
     // Tenants the server has under another name than a manifest's: matched by `msid` only
     // once no name matched, so that a rename is reported instead of a second create.
@@ -89,21 +88,33 @@ pub fn plan(desired: &[Desired], observed: &[Organization], options: &PlanOption
         .par_iter()
         .map(|(group, matches)| decide(group, matches, options.api_version, dialect))
         .collect();
-    // At most a change per decision, and a delete or an unmanaged entry per organization left
-    // on the server: reserved at once rather than grown by doubling (a change is about 200
-    // bytes).
+    drop(groups);
+    // The changes take the decisions' place in memory (collected in place): both at once
+    // would be two lists of 200-byte entries.
+    let mut changes: Vec<Change> = decisions
+        .into_iter()
+        .filter_map(|decision| match decision {
+            Decision::Planned(Ok(change)) => Some(change),
+            Decision::Planned(Err(error)) => {
+                errors.push(ErrorReport::from(error));
+                None
+            }
+            Decision::Unsupported(reports) => {
+                errors.extend(reports);
+                None
+            }
+            Decision::Renamed(d) => {
+                renamed.push(d);
+                None
+            }
+        })
+        .collect();
+    // A delete or an unmanaged entry per organization left on the server: reserved at once
+    // rather than grown by doubling.
     let left: usize = present.values().map(Vec::len).sum();
     let may_delete = options.prune || scope.is_some();
-    changes.reserve_exact(decisions.len() + if may_delete { left } else { 0 });
+    changes.reserve_exact(renamed.len() + if may_delete { left } else { 0 });
     let mut unmanaged = Vec::with_capacity(if may_delete { 0 } else { left });
-    for decision in decisions {
-        match decision {
-            Decision::Unsupported(reports) => errors.extend(reports),
-            Decision::Renamed(d) => renamed.push(d),
-            Decision::Planned(Ok(change)) => changes.push(change),
-            Decision::Planned(Err(error)) => errors.push(ErrorReport::from(error)),
-        }
-    }
 
     for d in renamed {
         let msid = d.msid.as_deref().unwrap_or_default();
