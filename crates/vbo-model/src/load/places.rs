@@ -10,8 +10,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldPlaces(Box<[FieldPlace]>);
 
-/// A field's dotted path, and the line and column where it is written.
-type FieldPlace = (Arc<str>, (u64, u64));
+/// A field's dotted path, and the line and column where it is written (`u32`: a file of four
+/// billion lines would not be read anyway, and plan holds thousands of these).
+type FieldPlace = (Arc<str>, (u32, u32));
 
 impl FieldPlaces {
     /// The line and column of the field at dotted `path`, if it is written.
@@ -19,19 +20,25 @@ impl FieldPlaces {
         self.0
             .binary_search_by(|(field, _)| field.as_ref().cmp(path))
             .ok()
-            .map(|index| self.0[index].1)
+            .map(|index| widen(self.0[index].1))
     }
 
     /// Every field, by path in sorted order, with its line and column.
     pub fn iter(&self) -> impl Iterator<Item = (&str, (u64, u64))> {
-        self.0.iter().map(|(path, place)| (path.as_ref(), *place))
+        self.0
+            .iter()
+            .map(|(path, place)| (path.as_ref(), widen(*place)))
     }
 }
 
 impl FromIterator<(Arc<str>, (u64, u64))> for FieldPlaces {
     /// Of a path given twice, the last place is kept, as a map would.
     fn from_iter<I: IntoIterator<Item = (Arc<str>, (u64, u64))>>(fields: I) -> Self {
-        let mut fields: Vec<_> = fields.into_iter().collect();
+        let narrow = |at: u64| u32::try_from(at).unwrap_or(u32::MAX);
+        let mut fields: Vec<FieldPlace> = fields
+            .into_iter()
+            .map(|(path, (line, column))| (path, (narrow(line), narrow(column))))
+            .collect();
         // Stable: of equal paths the last one given stays last, and is the one kept.
         fields.sort_by(|a, b| a.0.cmp(&b.0));
         fields.reverse();
@@ -39,6 +46,10 @@ impl FromIterator<(Arc<str>, (u64, u64))> for FieldPlaces {
         fields.reverse();
         Self(fields.into_boxed_slice())
     }
+}
+
+fn widen((line, column): (u32, u32)) -> (u64, u64) {
+    (line.into(), column.into())
 }
 
 #[cfg(test)]
