@@ -11,7 +11,7 @@
 //! In every case the handshake's signature is checked against the presented certificate's key,
 //! so the server proves that it holds that certificate's private key.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{
@@ -37,8 +37,53 @@ enum Rule {
     /// One of these exact certificates, or one that `chain` verifies.
     PinnedOrChain {
         pinned: Vec<CertificateDer<'static>>,
-        chain: Arc<dyn ServerCertVerifier>,
+        chain: Chain,
     },
+}
+
+/// The verifier of chains to the system's roots and the file's certificates, made when a
+/// presented certificate is not pinned: reading the system's roots takes milliseconds at every
+/// start, and a server whose certificate is pinned never needs them.
+#[derive(Debug)]
+struct Chain {
+    extra_roots: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
+    verifier: OnceLock<Result<Arc<dyn ServerCertVerifier>, rustls::Error>>,
+}
+
+impl Chain {
+    fn new(extra_roots: Vec<CertificateDer<'static>>, provider: Arc<CryptoProvider>) -> Self {
+        Self {
+            extra_roots,
+            provider,
+            verifier: OnceLock::new(),
+        }
+    }
+
+    /// The chain verifier, made now if it was not yet.
+    fn verifier(&self) -> Result<&Arc<dyn ServerCertVerifier>, rustls::Error> {
+        self.verifier
+            .get_or_init(|| {
+                let provider = self.provider.clone();
+                let verifier = if self.extra_roots.is_empty() {
+                    rustls_platform_verifier::Verifier::new(provider)?
+                } else {
+                    rustls_platform_verifier::Verifier::new_with_extra_roots(
+                        self.extra_roots.clone(),
+                        provider,
+                    )?
+                };
+                Ok(Arc::new(verifier) as Arc<dyn ServerCertVerifier>)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Whether the chain verifier was made.
+    #[cfg(test)]
+    fn is_made(&self) -> bool {
+        self.verifier.get().is_some()
+    }
 }
 
 impl TrustVerifier {
@@ -54,7 +99,9 @@ impl TrustVerifier {
     /// system's roots or to one of `certificates`, for the host name connected to.
     ///
     /// The chain is verified by the verifier reqwest uses by default (the platform's), so that
-    /// what is trusted without a file stays what it always was.
+    /// what is trusted without a file stays what it always was. Without `certificates` it is
+    /// made now, so that a system without usable roots is an error of the set-up; with them,
+    /// only once a server presents a certificate that is not one of them.
     pub(crate) fn pinned_or_chain(
         certificates: Vec<CertificateDer<'static>>,
         provider: Arc<CryptoProvider>,
@@ -66,15 +113,14 @@ impl TrustVerifier {
             .filter(|certificate| RootCertStore::empty().add((*certificate).clone()).is_ok())
             .cloned()
             .collect();
-        let chain = if roots.is_empty() {
-            rustls_platform_verifier::Verifier::new(provider.clone())?
-        } else {
-            rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider.clone())?
-        };
+        let chain = Chain::new(roots, provider.clone());
+        if certificates.is_empty() {
+            chain.verifier()?;
+        }
         Ok(Self {
             rule: Rule::PinnedOrChain {
                 pinned: certificates,
-                chain: Arc::new(chain),
+                chain,
             },
             algorithms: provider.signature_verification_algorithms,
         })
@@ -109,6 +155,7 @@ impl ServerCertVerifier for TrustVerifier {
                     return Ok(ServerCertVerified::assertion());
                 }
                 chain
+                    .verifier()?
                     .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
                     .map_err(|error| explain(end_entity, error))
             }
@@ -210,4 +257,57 @@ fn explain(end_entity: &CertificateDer<'_>, error: rustls::Error) -> rustls::Err
         reasons.push(crate::error::certificate_words(problem));
     }
     refuse(Refusal::OnlyPinnable { reasons })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certificate(host: &str) -> CertificateDer<'static> {
+        let key = rcgen::KeyPair::generate().expect("a key");
+        let params = rcgen::CertificateParams::new(vec![host.to_owned()]).expect("parameters");
+        params
+            .self_signed(&key)
+            .expect("a certificate")
+            .der()
+            .clone()
+    }
+
+    fn provider() -> Arc<CryptoProvider> {
+        Arc::new(rustls::crypto::ring::default_provider())
+    }
+
+    #[test]
+    fn a_pinned_certificate_is_trusted_without_reading_the_systems_roots() {
+        let pinned = certificate("vbo.example.com");
+        let verifier =
+            TrustVerifier::pinned_or_chain(vec![pinned.clone()], provider()).expect("a verifier");
+        let Rule::PinnedOrChain { chain, .. } = &verifier.rule else {
+            panic!("not the pinned-or-chain rule");
+        };
+        assert!(!chain.is_made(), "the roots were read before any handshake");
+        let name = ServerName::try_from("vbo.example.com").expect("a name");
+        verifier
+            .verify_server_cert(&pinned, &[], &name, &[], UnixTime::now())
+            .expect("the pinned certificate is trusted");
+        assert!(
+            !chain.is_made(),
+            "the roots were read for a pinned certificate"
+        );
+
+        // Another certificate needs the chain, which refuses this self-signed one.
+        let other = certificate("vbo.example.com");
+        let refused = verifier.verify_server_cert(&other, &[], &name, &[], UnixTime::now());
+        assert!(refused.is_err(), "{refused:?}");
+        assert!(chain.is_made());
+    }
+
+    #[test]
+    fn without_a_file_the_chain_is_made_at_once() {
+        let verifier = TrustVerifier::pinned_or_chain(Vec::new(), provider()).expect("a verifier");
+        let Rule::PinnedOrChain { chain, .. } = &verifier.rule else {
+            panic!("not the pinned-or-chain rule");
+        };
+        assert!(chain.is_made());
+    }
 }
