@@ -107,6 +107,9 @@ enum Restart {
 /// At most how many pages are asked for at once while a paged list is read.
 const PAGES_AHEAD: usize = 4;
 
+/// The smallest page a list of known length is split into.
+const SMALLEST_SPLIT_PAGE: usize = 100;
+
 /// One page, asked for at `offset`, as it was answered.
 struct Page {
     offset: usize,
@@ -148,12 +151,22 @@ async fn read_page(
 /// the server prepares one while vboctl reads another: from the start, the pages that
 /// `expected` organizations fill; past them, further pages once a full page shows that the
 /// list goes on. Pages are still taken in order, and any asked for past the end are dropped
-/// unread.
+/// unread. A list expected to fit in fewer pages than are asked for at once is asked for in
+/// smaller pages (of at least [`SMALLEST_SPLIT_PAGE`]), so that the server builds them side
+/// by side: apply's verification of 1,000 organizations reads four pages of 251 together
+/// rather than one of 1,000 and an empty one.
 pub(crate) async fn list(
     client: &Client,
     expected: usize,
 ) -> Result<Vec<Organization>, ClientError> {
     let mut page_size = (PAGE_SIZE.min(client.dialect.max_page)) as usize;
+    if expected > 0 {
+        // The pages that hold `expected` and the one past them, all asked for at once.
+        let split = (expected + 1)
+            .div_ceil(PAGES_AHEAD)
+            .max(SMALLEST_SPLIT_PAGE);
+        page_size = page_size.min(split);
+    }
     let mut reads = 0;
     'read: loop {
         reads += 1;
