@@ -407,9 +407,11 @@ async fn prune_with_no_manifests_refuses_unless_allow_empty() {
         .await;
     run.assert_stderr_contains("error: refusing to prune with no manifests: every organization on the server would be deleted");
     run.assert_stderr_contains("--allow-empty");
-    // Refused before logging in: the server saw nothing at all.
-    assert!(
-        setup.emulator.request_counts().by_route.is_empty(),
+    // Refused before anything was changed (the login and the list may have started while the
+    // manifests were read).
+    assert_eq!(
+        setup.writes(),
+        (0, 0),
         "{:?}",
         setup.emulator.request_counts()
     );
@@ -431,7 +433,12 @@ async fn prune_with_no_manifests_refuses_unless_allow_empty() {
         )
         .await;
     run.assert_stderr_contains("no manifests found");
-    assert!(setup.emulator.request_counts().by_route.is_empty());
+    assert_eq!(
+        setup.writes(),
+        (0, 0),
+        "{:?}",
+        setup.emulator.request_counts()
+    );
 
     // Declaring nothing on purpose, with --allow-empty: every organization goes.
     let run = setup
