@@ -193,17 +193,7 @@ fn run(args: Args) -> Result<(), String> {
                 0,
                 &["--latency", &LATENCY_MS.to_string()],
             )?;
-            bench.vboctl(
-                Some(&server),
-                &[
-                    "apply".into(),
-                    creates.clone().into(),
-                    "--auto-approve".into(),
-                    "--parallelism".into(),
-                    parallelism.to_string().into(),
-                ],
-                0,
-            )
+            bench.vboctl(Some(&server), &apply_args(&creates, parallelism), 0)
         })?;
         let bound = latency_bound(sizes.creates, LATENCY_MS as f64 / 1000.0, parallelism);
         let verdict = bound_verdict(&measured, bound, allowed);
@@ -286,18 +276,8 @@ fn run(args: Args) -> Result<(), String> {
                     "2000..5000",
                 ],
             )?;
-            let measured = bench.vboctl(
-                Some(&server),
-                &[
-                    "apply".into(),
-                    slow.clone().into(),
-                    "--auto-approve".into(),
-                    "--parallelism".into(),
-                    parallelism.to_string().into(),
-                    // A create may take 5 s: well within the default request timeout.
-                ],
-                0,
-            )?;
+            // A create may take 5 s: well within the default request timeout.
+            let measured = bench.vboctl(Some(&server), &apply_args(&slow, parallelism), 0)?;
             drop(server);
             let bound = latency_bound(sizes.slow_creates, 3.5, parallelism);
             let verdict = format!(
@@ -426,6 +406,17 @@ fn median_of(
     let mut median = all.swap_remove(all.len() / 2);
     median.max_rss_kib = most_memory;
     Ok(median)
+}
+
+/// `vboctl apply MANIFESTS --auto-approve --parallelism N`.
+fn apply_args(manifests: &Path, parallelism: usize) -> Vec<OsString> {
+    vec![
+        "apply".into(),
+        manifests.into(),
+        "--auto-approve".into(),
+        "--parallelism".into(),
+        parallelism.to_string().into(),
+    ]
 }
 
 /// What `count` creates cost at `seconds` each, `parallelism` at a time, if nothing else did.
