@@ -23,9 +23,10 @@ use commands::Status;
 use error::CliError;
 use ui::Ui;
 
-/// jemalloc, configured at build time with a single arena (`.cargo/config.toml`): plan holds
-/// every manifest and every organization of the server at once, and one arena shared by all
-/// threads keeps what the threads that read them freed for the threads that plan.
+/// jemalloc, configured at build time (`.cargo/config.toml`) with a single arena that hands
+/// back memory freed for 100 ms: plan holds every manifest and every organization of the
+/// server at once, and one arena shared by all threads keeps what the threads that read them
+/// freed for the threads that plan.
 #[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
